@@ -4,11 +4,7 @@
  * which is also the test oracle.
  */
 import { tf } from "../deps.ts";
-import {
-  ensembleStatsComposed,
-  iwaeLogMeanExpComposed,
-  mafAffineComposed,
-} from "./composed.ts";
+import { ensembleStatsComposed, iwaeLogMeanExpComposed, mafAffineComposed } from "./composed.ts";
 
 let customKernels = true;
 
