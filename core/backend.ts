@@ -5,6 +5,7 @@
  * as a fallback adapter; it runs WGSL correctly but slowly, so `auto` never chooses it.
  */
 import { tf } from "../deps.ts";
+import { GensembleError } from "./errors.ts";
 
 /** A backend a user may ask for. */
 export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
@@ -71,7 +72,7 @@ export async function initBackend(
   options: { quiet?: boolean } = {},
 ): Promise<BackendInfo> {
   if (!BACKEND_NAMES.includes(requested)) {
-    throw new Error(
+    throw new GensembleError(
       `Unknown backend "${requested}": use one of ${BACKEND_NAMES.join(", ")}`,
     );
   }
@@ -99,7 +100,7 @@ export async function initBackend(
       return info;
     }
   }
-  throw new Error(
+  throw new GensembleError(
     `Backend "${requested}" could not be initialised` +
       (requested === "webgpu" ? ": no WebGPU adapter was found" : ""),
   );
