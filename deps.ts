@@ -14,4 +14,8 @@ export * as tfwasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 export * as tfwebgpu from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 
 export { parseArgs } from "node:util";
-export { gunzipSync } from "node:zlib";
+export { gunzipSync, inflateSync } from "node:zlib";
+
+// PNG encoding for the report's image grids (pngjs ships no types; @types/pngjs describes its API).
+// @deno-types="npm:@types/pngjs@6.0.5"
+export { PNG } from "npm:pngjs@7.0.0";
