@@ -1,8 +1,9 @@
 /**
  * gensemble: out-of-distribution detection with generative ensembles (WAIC, but Why?).
  *
- * TEMPORARY mod.ts written by the metrics helper so the URL-import test can run; the lead owns
- * this file and will extend it.
+ * Everything public is re-exported here and nothing else lives in this file. It names no
+ * third-party specifier itself (deps.ts does), so it can be imported by URL from a project
+ * that has no import map or deno.json.
  *
  * @example
  * ```ts
@@ -30,3 +31,21 @@ export {
   type BootstrapOptions,
   type BootstrapResult,
 } from "./metrics/bootstrap.ts";
+
+// Data: readers, registry, OoD set builders.
+export type { Dataset } from "./data/types.ts";
+export {
+  cacheDir,
+  dataRoots,
+  DATASET_NAMES,
+  DATASETS,
+  type DatasetSpec,
+  loadCreditcard,
+  loadDataset,
+  type LoadOptions,
+  loadTabular,
+  type Split,
+} from "./data/registry.ts";
+export { buildOodSet, BUILT_OOD_SETS, loadUserOodSet } from "./data/ood_sets.ts";
+export { applyMinMax, fitMinMax } from "./data/scale.ts";
+export { encodeNpy, readNpy } from "./data/npy.ts";
