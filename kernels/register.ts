@@ -7,3 +7,4 @@
 import "./wasm_conv2d_backprop_filter.ts";
 import "./wasm_unsorted_segment_sum.ts";
 export { KERNEL_NAMES } from "./register_webgpu.ts";
+import "./wasm_conv2d_backprop_input.ts";

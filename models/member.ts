@@ -20,6 +20,11 @@ export interface MemberConfig {
   /** Conv base depth (32 in the reference); dense hidden sizes for the dense arch. */
   baseDepth: number;
   denseHidden: number[];
+  /**
+   * Map inputs from [0, 1] to [−1, 1] before the encoder, as the reference does for images
+   * (default true); the tabular member sets false.
+   */
+  scaleInput?: boolean;
   /** Posterior samples K per input, for the training loss and the IWAE bound. */
   nSamples: number;
   /** Weight on the rate in the training loss. */
@@ -57,6 +62,12 @@ export interface Member {
   trainStep(batch: tf.Tensor, step: number): StepStats;
   /** Scores for a batch [N, ...inputShape]; K = `nSamples` unless given. */
   score(x: tf.Tensor, nSamples?: number): MemberScores;
+  /**
+   * Asynchronous twins of `trainStep` and `score` (same numbers), for backends that cannot read
+   * tensors synchronously (tfjs-backend-webgpu in Deno has no dataSync). Optional for now.
+   */
+  trainStepAsync?(batch: tf.Tensor, step: number): Promise<StepStats>;
+  scoreAsync?(x: tf.Tensor, nSamples?: number): Promise<MemberScores>;
   /**
    * A differentiable per-batch loss in the input (mean negative log-likelihood estimate for a VAE,
    * negative logit for a critic): FGSM moves inputs by −0.3·sign(∇ₓ loss) to look *more* normal.
