@@ -1,18 +1,22 @@
 /**
  * Checkpoints in the tfjs weights format: `model.json` (a weights manifest plus our metadata)
- * and `weights.bin` (the raw tensors, `tf.io.encodeWeights`), in one directory.
+ * and a weights file (the raw tensors, `tf.io.encodeWeights`), in one directory.
  *
- * Both files are written atomically (temp file + rename), weights first. `model.json` records
- * the byte length and SHA-256 of `weights.bin`, so a crash between the two renames, or a
- * truncated copy, is reported as a clear error instead of loading mismatched weights.
+ * The weights go to a new file named by their content (`weights-<sha256 prefix>.bin`), then
+ * `model.json`, which names that file, is renamed into place: that one rename commits the
+ * checkpoint, so a kill at any moment leaves either the old checkpoint or the new one, whole.
+ * Superseded weight files are removed afterwards. `model.json` also records the byte length and
+ * SHA-256 of the weights, so a truncated or hand-mixed copy is a clear error.
  */
 import { tf } from "../deps.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.ts";
 import { fileError } from "../core/errors.ts";
 
-/** The file names inside a checkpoint directory. */
+/** The manifest's file name inside a checkpoint directory. */
 export const MODEL_JSON = "model.json";
-export const WEIGHTS_BIN = "weights.bin";
+/** Prefix and suffix of the weight files a manifest names (`weights-<hash>.bin`). */
+const WEIGHTS_PREFIX = "weights";
+const WEIGHTS_SUFFIX = ".bin";
 const FORMAT = "gensemble-checkpoint-v1";
 
 /** A checkpoint's contents: named tensors plus JSON-serialisable metadata. */
@@ -46,16 +50,24 @@ export async function saveCheckpoint(
   }
   const { data, specs } = await tf.io.encodeWeights(tensors);
   const bytes = new Uint8Array(data);
+  const sha = await sha256Hex(bytes);
+  const weightsFile = `${WEIGHTS_PREFIX}-${sha.slice(0, 16)}${WEIGHTS_SUFFIX}`;
   await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(`${dir}/${WEIGHTS_BIN}`, bytes);
+  await writeFileAtomic(`${dir}/${weightsFile}`, bytes);
+  // This rename is the commit point: before it the old manifest (and its weights) still stand.
   await writeJsonAtomic(`${dir}/${MODEL_JSON}`, {
     format: FORMAT,
     generatedBy: "gensemble",
-    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
+    weightsManifest: [{ paths: [weightsFile], weights: specs }],
     weightsBytes: bytes.byteLength,
-    weightsSha256: await sha256Hex(bytes),
+    weightsSha256: sha,
     userDefinedMetadata: metadata,
   });
+  for await (const entry of Deno.readDir(dir)) {
+    const stale = entry.isFile && entry.name !== weightsFile &&
+      entry.name.startsWith(WEIGHTS_PREFIX) && entry.name.endsWith(WEIGHTS_SUFFIX);
+    if (stale) await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+  }
 }
 
 /** Whether `dir` holds a checkpoint (its model.json exists). */
@@ -67,10 +79,15 @@ export async function checkpointExists(dir: string): Promise<boolean> {
   }
 }
 
+/** The path of the weights file that `dir`'s model.json names (`weights-<hash>.bin`). */
+export async function checkpointWeightsPath(dir: string): Promise<string> {
+  const manifest = JSON.parse(await Deno.readTextFile(`${dir}/${MODEL_JSON}`));
+  return `${dir}/${manifest.weightsManifest[0].paths[0]}`;
+}
+
 /** Read a checkpoint written by `saveCheckpoint`; the caller owns (and disposes) the tensors. */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const jsonPath = `${dir}/${MODEL_JSON}`;
-  const binPath = `${dir}/${WEIGHTS_BIN}`;
   let manifest: {
     format?: string;
     weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
@@ -87,6 +104,12 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   if (manifest.format !== FORMAT || !Array.isArray(manifest.weightsManifest)) {
     throw fileError(jsonPath, `not a gensemble checkpoint (expected format "${FORMAT}")`);
   }
+  const paths = manifest.weightsManifest.flatMap((group) => group.paths);
+  const weightsName = paths[0];
+  if (paths.length !== 1 || !/^[\w.-]+$/.test(weightsName)) {
+    throw fileError(jsonPath, "must name exactly one weights file in this directory");
+  }
+  const binPath = `${dir}/${weightsName}`;
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(binPath);

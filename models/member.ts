@@ -73,7 +73,7 @@ export interface Member {
    * negative logit for a critic): FGSM moves inputs by −0.3·sign(∇ₓ loss) to look *more* normal.
    */
   inputLoss(x: tf.Tensor): tf.Scalar;
-  /** Write weights and optimizer state to `dir` (tfjs model.json + weights.bin), atomically. */
+  /** Write weights and optimizer state to `dir` (tfjs model.json + its weights file), atomically. */
   save(dir: string, step: number): Promise<void>;
   /** Load a checkpoint written by `save`; returns the step it was taken at. */
   load(dir: string): Promise<number>;

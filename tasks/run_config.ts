@@ -4,7 +4,7 @@
  *
  *   runs/<dataset>-<model>/config.json                 this file's RunConfig
  *   runs/<dataset>-<model>/member-<i>/model.json        latest checkpoint (Member.save)
- *   runs/<dataset>-<model>/member-<i>/weights.bin
+ *   runs/<dataset>-<model>/member-<i>/weights-<hash>.bin
  *   runs/<dataset>-<model>/member-<i>/train_log.jsonl   one JSON object per logged step
  *   runs/<dataset>-<model>/member-<i>/scores/           eval's score cache
  *   runs/<dataset>-<model>/eval/                        results.json, results.md, report

@@ -8,10 +8,10 @@ import { initBackend } from "../core/backend.ts";
 import { GensembleError } from "../core/errors.ts";
 import {
   checkpointExists,
+  checkpointWeightsPath,
   loadCheckpoint,
   MODEL_JSON,
   saveCheckpoint,
-  WEIGHTS_BIN,
 } from "../models/checkpoint.ts";
 import { defaultVaeConfig, VaeMember } from "../models/vae.ts";
 
@@ -40,12 +40,13 @@ Deno.test("saveCheckpoint/loadCheckpoint round-trip tensors and metadata in tfjs
   assert.ok(await checkpointExists(`${dir}/ck`));
   assert.ok(!(await checkpointExists(`${dir}/none`)));
   const manifest = JSON.parse(await Deno.readTextFile(`${dir}/ck/${MODEL_JSON}`));
-  assert.deepEqual(manifest.weightsManifest[0].paths, [WEIGHTS_BIN]);
+  const weightsBin = manifest.weightsManifest[0].paths[0];
+  assert.match(weightsBin, /^weights-[0-9a-f]{16}\.bin$/);
   assert.deepEqual(manifest.weightsManifest[0].weights.map((w: { name: string }) => w.name), [
     "layer/a",
     "b",
   ]);
-  assert.equal((await Deno.stat(`${dir}/ck/${WEIGHTS_BIN}`)).size, 4 * 4 + 3 * 4);
+  assert.equal((await Deno.stat(`${dir}/ck/${weightsBin}`)).size, 4 * 4 + 3 * 4);
   const { tensors, metadata } = await loadCheckpoint(`${dir}/ck`);
   assert.deepEqual(tensors["layer/a"].arraySync(), [[1.5, -2], [3, 4.25]]);
   assert.equal(tensors["b"].dtype, "int32");
@@ -53,7 +54,7 @@ Deno.test("saveCheckpoint/loadCheckpoint round-trip tensors and metadata in tfjs
   assert.deepEqual(metadata, { step: 12, note: "hi" });
   // No temp files are left behind.
   const names = [...Deno.readDirSync(`${dir}/ck`)].map((e) => e.name).sort();
-  assert.deepEqual(names, [MODEL_JSON, WEIGHTS_BIN]);
+  assert.deepEqual(names, [MODEL_JSON, weightsBin]);
   tf.dispose([a, b, ...Object.values(tensors)]);
   await Deno.remove(dir, { recursive: true });
 });
@@ -62,19 +63,19 @@ Deno.test("a damaged or missing checkpoint is a clear error naming the file", as
   const dir = await Deno.makeTempDir();
   const t = tf.ones([10]);
   await saveCheckpoint(dir, [{ name: "t", tensor: t }], {});
-  const bin = `${dir}/${WEIGHTS_BIN}`;
+  const bin = await checkpointWeightsPath(dir);
   const bytes = await Deno.readFile(bin);
   await Deno.writeFile(bin, bytes.slice(0, 20));
   await assert.rejects(loadCheckpoint(dir), (e: Error) => {
     assert.ok(e instanceof GensembleError);
-    assert.match(e.message, /weights\.bin: has 20 bytes but model\.json expects 40/);
+    assert.match(e.message, /weights-[0-9a-f]+\.bin: has 20 bytes but model\.json expects 40/);
     return true;
   });
   bytes[3] ^= 0xff;
   await Deno.writeFile(bin, bytes);
   await assert.rejects(loadCheckpoint(dir), /SHA-256 differs/);
   await Deno.remove(bin);
-  await assert.rejects(loadCheckpoint(dir), /weights\.bin: missing/);
+  await assert.rejects(loadCheckpoint(dir), /weights-[0-9a-f]+\.bin: missing/);
   await assert.rejects(loadCheckpoint(`${dir}/nowhere`), /model\.json: no checkpoint here/);
   t.dispose();
   await Deno.remove(dir, { recursive: true });

@@ -15,6 +15,7 @@ import { createMember } from "../tasks/member_factory.ts";
 import { trainEnsemble, type TrainOptions } from "../tasks/train.ts";
 import { readTrainLog, trainMember } from "../tasks/train_loop.ts";
 import { readRunConfig } from "../tasks/run_config.ts";
+import { checkpointWeightsPath } from "../models/checkpoint.ts";
 
 await initBackend("wasm", { quiet: true });
 
@@ -71,7 +72,7 @@ async function checkpointStep(memberDir: string): Promise<number> {
   return json.userDefinedMetadata.step;
 }
 
-const weights = (memberDir: string) => Deno.readFile(`${memberDir}/weights.bin`);
+const weights = async (memberDir: string) => Deno.readFile(await checkpointWeightsPath(memberDir));
 const logSteps = async (memberDir: string) =>
   (await readTrainLog(`${memberDir}/train_log.jsonl`)).map((l) => l.step);
 
