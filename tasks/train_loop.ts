@@ -254,7 +254,10 @@ export async function trainMember(options: TrainMemberOptions): Promise<MemberSu
       const xb = tf.tensor(batch, batchShape, "float32");
       let stats;
       try {
-        stats = member.trainStep(xb, step);
+        // tfjs-webgpu cannot read tensors back synchronously in Deno: use the async twin there.
+        stats = tf.getBackend() === "webgpu" && member.trainStepAsync
+          ? await member.trainStepAsync(xb, step)
+          : member.trainStep(xb, step);
       } finally {
         xb.dispose();
       }
