@@ -54,7 +54,9 @@ export class Adam {
     this.mode = mode ?? (tf.getBackend() === "webgpu" ? "tensor" : "host");
     // Slots exist from the start, so the tensor count never changes across steps.
     const slot = (v: tf.Variable) =>
-      this.mode === "host" ? new Float32Array(v.size) : tf.variable(tf.zerosLike(v), false);
+      this.mode === "host"
+        ? new Float32Array(v.size)
+        : tf.tidy(() => tf.variable(tf.zerosLike(v), false));
     this.m = variables.map(slot);
     this.v = variables.map(slot);
   }

@@ -293,7 +293,7 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
     saveSteps,
     backend: options.backend ?? "auto", // replaced by the backend actually chosen, below
     dataDir,
-    eval: preset.eval,
+    eval: inputShape.length === 1 ? (preset.tabularEval ?? preset.eval) : preset.eval,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
     gensembleVersion: GENSEMBLE_VERSION,
