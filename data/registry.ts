@@ -351,7 +351,7 @@ export const DATASETS: Record<string, DatasetSpec> = {
 };
 
 /** Names of all registered datasets, in display order. */
-export const DATASET_NAMES = Object.keys(DATASETS);
+export const DATASET_NAMES: string[] = Object.keys(DATASETS);
 
 /** The spec of a dataset, or an error listing the known names. */
 export function getDatasetSpec(name: string): DatasetSpec {
@@ -385,7 +385,7 @@ export interface DataRoot {
 }
 
 /** The lookup order: `--data_dir`, `$GENSEMBLE_DATA_DIR`, the cache dir. */
-export function dataRoots(dataDir?: string, cache = cacheDir()): DataRoot[] {
+export function dataRoots(dataDir?: string, cache: string = cacheDir()): DataRoot[] {
   const roots: DataRoot[] = [];
   if (dataDir) roots.push({ dir: dataDir, via: "--data_dir" });
   const env = envVar("GENSEMBLE_DATA_DIR");
