@@ -49,3 +49,45 @@ export {
 export { buildOodSet, BUILT_OOD_SETS, loadUserOodSet } from "./data/ood_sets.ts";
 export { applyMinMax, fitMinMax } from "./data/scale.ts";
 export { encodeNpy, readNpy } from "./data/npy.ts";
+
+// Members: the contract, the VAE with a MAF prior, the WGAN-GP critic, checkpoints.
+export type { Member, MemberConfig, MemberScores, StepStats } from "./models/member.ts";
+export { createVaeMember, defaultVaeConfig, tabularVaeConfig, VaeMember } from "./models/vae.ts";
+export { MafPrior } from "./models/flow.ts";
+export { createWganMember, defaultWganConfig, gradientPenalty } from "./models/wgan.ts";
+export { registerMissingGradients } from "./models/grad_fixes.ts";
+export { loadCheckpoint, saveCheckpoint } from "./models/checkpoint.ts";
+export { DenseClassifier, referenceSplit } from "./models/classifier.ts";
+
+// Fused ops: WGSL kernels on webgpu, composed tfjs twins elsewhere.
+export {
+  customKernelsEnabled,
+  ensembleStats,
+  iwaeLogMeanExp,
+  mafAffine,
+  setCustomKernels,
+} from "./kernels/ops.ts";
+
+// Training.
+export { trainEnsemble, type TrainOptions, type TrainResult } from "./tasks/train.ts";
+export { getPreset, type Preset, PRESETS, resolveMemberConfig } from "./tasks/presets.ts";
+export { readRunConfig, type RunConfig, runPaths } from "./tasks/run_config.ts";
+export { createMember } from "./tasks/member_factory.ts";
+
+// Tabular scoring: preprocessing, calibrated thresholds, streaming CSV.
+export {
+  type EnsembleScores,
+  loadEnsemble,
+  scoreEnsemble,
+  TABULAR_SCORE_NAMES,
+} from "./tasks/score_ensemble.ts";
+export { scoreFile } from "./tasks/score.ts";
+export { calibrate, type Calibration, thresholdAtTpr } from "./tasks/calibrate.ts";
+export { applyPreprocess, fitPreprocess, type Preprocess } from "./tasks/tabular_prep.ts";
+export { streamCsvBatches } from "./data/csv_stream.ts";
+export { evaluateOdds } from "./tasks/tabular_eval.ts";
+
+// Reports and benchmarks.
+export { curveArea, rocCurve } from "./metrics/roc_curve.ts";
+export { writeReport } from "./tasks/report.ts";
+export { runBench } from "./tasks/bench.ts";

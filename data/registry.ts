@@ -385,7 +385,7 @@ export interface DataRoot {
 }
 
 /** The lookup order: `--data_dir`, `$GENSEMBLE_DATA_DIR`, the cache dir. */
-export function dataRoots(dataDir?: string, cache: string = cacheDir()): DataRoot[] {
+export function dataRoots(dataDir?: string, cache = cacheDir()): DataRoot[] {
   const roots: DataRoot[] = [];
   if (dataDir) roots.push({ dir: dataDir, via: "--data_dir" });
   const env = envVar("GENSEMBLE_DATA_DIR");
