@@ -144,6 +144,7 @@ export async function makeSyntheticRun(
     missing: tabular ? [] : ["omniglot"],
     missingReasons: tabular ? {} : { omniglot: "omniglot_28x28_images.npy not found" },
     inDistribution: dataset,
+    adversarial: { recipe: "fgsm", epsilon: 0.3, attackedMember: 0 },
     nSamples: 4,
     seed: 1,
     bootstrap: { resamples: 2, seed: 1, note: "Synthetic run." },
