@@ -133,6 +133,14 @@ export class VaeMember implements Member {
     this.scoreRows = options.scoreRows ?? (config.arch === "conv" ? 512 : 8192);
   }
 
+  /** Decoder mean at the posterior mean μ(x): x [N, ...inputShape] → same shape, in [0, 1]. */
+  reconstruct(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const [loc] = tf.split(this.encoder.apply(x), 2, 1); // [N, L]
+      return tf.reshape(tf.sigmoid(this.decoder.apply(loc)), x.shape);
+    });
+  }
+
   /** The bound's terms for x [N, ...inputShape] with given noise eps [K, N, L]. */
   elboTerms(x: tf.Tensor, eps: tf.Tensor3D): ElboTerms {
     return tf.tidy(() => {
