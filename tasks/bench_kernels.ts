@@ -2,7 +2,8 @@
  * Kernel bench: time per call of each fused WGSL op against its composed-op twin on webgpu
  * (K = 16 samples, D = 16 latents, M = 5 members, N ∈ {1e3, 1e4, 1e5}), forward and
  * forward + backward; and the wasm Conv2DBackpropFilter (kernels/wasm_conv2d_backprop_filter.ts)
- * on the reference VAE's conv layer shapes at batch 32, beside the forward conv2d of each layer.
+ * on the reference VAE's conv layer shapes at batch 32, beside the forward conv2d of each layer;
+ * and end-to-end IWAE scores/s of a default-preset member with and without the kernels.
  *
  * Each timing is the median of several calls, each ended by reading one element back (the GPU
  * queue runs in order, so that waits for all the call's work). A benchmark, never a test: it
@@ -17,6 +18,7 @@ import { parseArgs, tf } from "../deps.ts";
 import { type BackendName, initBackend, probeAdapter } from "../core/backend.ts";
 import { runCli } from "../core/errors.ts";
 import { conv2dBackpropFilterComposed } from "../kernels/wasm_conv2d_backprop_filter.ts";
+import { defaultVaeConfig, VaeMember } from "../models/vae.ts";
 import {
   customKernelsEnabled,
   ensembleStats,
@@ -24,6 +26,46 @@ import {
   mafAffine,
   setCustomKernels,
 } from "../kernels/ops.ts";
+
+/** End-to-end IWAE scoring of one default-preset VAE member, with and without the kernels. */
+export interface ScoringTiming {
+  inputs: number;
+  k: number;
+  withKernelsScoresPerSec: number | null;
+  composedScoresPerSec: number;
+}
+
+/**
+ * Scores/s of a default-preset member (dense 784-512-512, MAF 6×[512, 512], latent 16) at
+ * K = 16 on random inputs, once with the WGSL kernels (webgpu only) and once with the twins.
+ */
+async function benchScoring(n: number, fused: boolean): Promise<ScoringTiming> {
+  const member = new VaeMember(defaultVaeConfig({ arch: "dense", inputShape: [28, 28, 1] }));
+  const x = tf.randomUniform([n, 28, 28, 1], 0, 1, "float32", 7);
+  const was = customKernelsEnabled();
+  const rate = async (kernels: boolean): Promise<number> => {
+    setCustomKernels(kernels);
+    // webgpu cannot read back synchronously in Deno, so use the async twin there.
+    const score = () =>
+      member.scoreAsync ? member.scoreAsync(x, K) : Promise.resolve(member.score(x, K));
+    await score(); // warm-up: shader compilation, buffer pools
+    const t0 = performance.now();
+    await score();
+    return round(n / ((performance.now() - t0) / 1000));
+  };
+  try {
+    return {
+      inputs: n,
+      k: K,
+      withKernelsScoresPerSec: fused ? await rate(true) : null,
+      composedScoresPerSec: await rate(false),
+    };
+  } finally {
+    setCustomKernels(was);
+    x.dispose();
+    member.dispose();
+  }
+}
 
 /** Options of `benchKernels`. */
 export interface KernelBenchOptions {
@@ -35,6 +77,8 @@ export interface KernelBenchOptions {
   repeats?: number;
   /** Fewer sizes and repeats. */
   quick?: boolean;
+  /** Time end-to-end scoring even on a software adapter (slow there). Default false. */
+  scoring?: boolean;
   /** Also time the wasm conv filter gradient. Default true. */
   conv?: boolean;
 }
@@ -295,6 +339,13 @@ export async function benchKernels(
     if (opsBackend) {
       report.opsBackend = opsBackend;
       report.ops = await benchOps(sizes, repeats, opsBackend === "webgpu");
+      // On llvmpipe a 784-512-512 member's first passes spend minutes compiling and running
+      // shaders, which would break the 5-minute budget: end-to-end scoring runs on hardware
+      // adapters (or when asked with --scoring).
+      const hardware = opsBackend === "webgpu" && adapter !== null && !adapter.isFallback;
+      report.scoring = hardware || options.scoring
+        ? await benchScoring(quick ? 50 : 500, opsBackend === "webgpu")
+        : { skipped: "software adapter: pass --scoring to time end-to-end scoring anyway" };
     }
     if (options.conv ?? true) {
       try {
@@ -322,13 +373,14 @@ if (import.meta.main) {
         sizes: { type: "string" },
         repeats: { type: "string" },
         no_conv: { type: "boolean", default: false },
+        scoring: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     });
     if (values.help) {
       console.log(
         "deno run -A tasks/bench_kernels.ts [--backend webgpu|wasm|cpu] [--quick] " +
-          "[--sizes 1000,10000,100000] [--repeats 7] [--no_conv]\n" +
+          "[--sizes 1000,10000,100000] [--repeats 7] [--no_conv] [--scoring]\n" +
           "Times the fused WGSL ops against their composed twins and the wasm conv filter " +
           "gradient; prints JSON.",
       );
@@ -340,6 +392,7 @@ if (import.meta.main) {
       sizes: values.sizes?.split(",").map(Number),
       repeats: values.repeats ? Number(values.repeats) : undefined,
       conv: !values.no_conv,
+      scoring: values.scoring,
     });
     console.log(JSON.stringify(report, null, 2));
   });
