@@ -27,6 +27,15 @@ import {
   type SuiteSet,
 } from "./ood_suite.ts";
 import { getPreset } from "./presets.ts";
+import {
+  assembleReportData,
+  readReportData,
+  type ReportSet,
+  reportSetEntry,
+  reusableReportSet,
+  writeReportData,
+} from "../report/report_data.ts";
+import { writeReport } from "./report.ts";
 import { createScorePool, type MemberRef } from "./score_pool.ts";
 import {
   type EvalResults,
@@ -240,6 +249,48 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
   const allSets: SuiteSet[] = [plan.inDist, ...plan.sets];
   const scores = new Map<string, MemberScores[]>(); // set name → [M] member scores
   const buildSeconds: Record<string, number> = {};
+  // Report data (report/report_data.ts): per set, built while its inputs are in memory; a set
+  // whose scores all came from the cache reuses its previous entry when the fingerprint matches.
+  const writing = opts.write ?? true;
+  const evalDir = runPaths(dir).evalDir;
+  const previousReport = writing
+    ? await readReportData(`${evalDir}/report_data.json`).catch(() => null)
+    : null;
+  const reportEntries: ReportSet[] = [];
+  const reportCtx = { inDistribution: plan.inDist.name, inputShape: exampleShape };
+  const membersKey = members.map((m) => `${m.index}:${m.step}:${m.digest}`).join(",");
+  const addReportEntry = async (set: SuiteSet, perMember: MemberScores[], ds?: Dataset) => {
+    if (!writing) return;
+    const fingerprint =
+      `${set.fingerprint}|b${batchSize}|K${nSamples}|${backend.backend}|${membersKey}`;
+    const reused = reusableReportSet(previousReport, set.name, fingerprint);
+    if (reused) return void reportEntries.push(reused);
+    if (!ds) {
+      if (set.kind !== "in" && !inDistData && needsInputs(set)) {
+        inDistData = await buildSuiteSet(plan.inDist, { exampleShape, dataDir });
+      }
+      ds = await buildSuiteSet(set, {
+        exampleShape,
+        dataDir,
+        inDist: inDistData,
+        attacked: () => getPool().local(refs.get(attacked.index)!),
+      });
+      if (set.kind === "in") inDistData = ds;
+    }
+    const names = availableScores(perMember, { posteriorMeanVar: exampleShape.length === 1 });
+    // Member 0 decodes the reconstructions shown for image runs.
+    const member = exampleShape.length === 3
+      ? await getPool().local(refs.get(attacked.index)!)
+      : undefined;
+    reportEntries.push(reportSetEntry({
+      name: set.name,
+      kind: set.kind,
+      fingerprint,
+      x: ds.x,
+      scores: aggregateScores(perMember, names),
+      posteriorMean: perMember[0].posteriorMean,
+    }, { ...reportCtx, member }));
+  };
   // First pass: what the cache already has, so progress can give an ETA over what is left.
   const cached = new Map<string, (MemberScores | null)[]>();
   for (const set of allSets) {
@@ -261,6 +312,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
       const todo = members.filter((_, j) => perMember[j] === null);
       if (todo.length === 0) {
         scores.set(set.name, perMember as MemberScores[]);
+        await addReportEntry(set, perMember as MemberScores[]);
         continue;
       }
       const tb = performance.now();
@@ -304,6 +356,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
           `ETA ${eta.toFixed(0)} s`,
       );
       scores.set(set.name, perMember as MemberScores[]);
+      await addReportEntry(set, perMember as MemberScores[], ds);
     }
   } finally {
     (pool as ReturnType<typeof createScorePool> | null)?.close();
@@ -419,7 +472,11 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
       ...Object.fromEntries(Object.entries(buildSeconds).map(([k, v]) => [`build_${k}`, v])),
     },
   };
-  if (opts.write ?? true) await writeResults(runPaths(dir).evalDir, results);
+  if (writing) {
+    await writeResults(evalDir, results);
+    await writeReportData(evalDir, assembleReportData(reportEntries, reportCtx));
+    log(`report: ${await writeReport(dir)}`);
+  }
   return results;
 }
 
