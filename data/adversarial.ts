@@ -39,32 +39,32 @@ export interface FgsmOptions {
  *
  * @example
  * ```ts
- * const adv = fgsm(member0, noise.x, [28, 28, 1]); // noise moved to look likely to member 0
+ * const adv = await fgsm(member0, noise.x, [28, 28, 1]); // noise moved to look likely to member 0
  * ```
  */
-export function fgsm(
+export async function fgsm(
   member: Pick<Member, "inputLoss">,
   x: Float32Array,
   exampleShape: readonly number[],
   options: FgsmOptions = {},
-): Float32Array {
+): Promise<Float32Array> {
   const epsilon = options.epsilon ?? FGSM_EPSILON;
   const batchSize = options.batchSize ?? 500;
   const d = exampleShape.reduce((a, b) => a * b, 1);
   if (x.length % d !== 0) {
     throw new Error(`fgsm: ${x.length} values are not a whole number of [${exampleShape}] inputs`);
   }
-  const signs = gradientSigns(member, x, exampleShape, batchSize); // sign(∇ₓ loss)
+  const signs = await gradientSigns(member, x, exampleShape, batchSize); // sign(∇ₓ loss)
   return x.map((v, i) => Math.min(1, Math.max(0, v - epsilon * signs[i])));
 }
 
 /** sign(∇ₓ loss) for every input of x [N, ...shape], in batches. */
-function gradientSigns(
+async function gradientSigns(
   member: Pick<Member, "inputLoss">,
   x: Float32Array,
   exampleShape: readonly number[],
   batchSize: number,
-): Float32Array {
+): Promise<Float32Array> {
   const d = exampleShape.reduce((a, b) => a * b, 1);
   const n = x.length / d;
   const out = new Float32Array(x.length);
@@ -75,7 +75,8 @@ function gradientSigns(
       const xb = tf.tensor(x.subarray(start * d, (start + b) * d), [b, ...exampleShape]);
       return tf.sign(lossGrad(xb));
     });
-    out.set(signs.dataSync(), start * d);
+    // Async read: tfjs-webgpu cannot read back synchronously in Deno.
+    out.set(await signs.data() as Float32Array, start * d);
     signs.dispose();
   }
   return out;
@@ -88,17 +89,17 @@ function gradientSigns(
  *
  * @example
  * ```ts
- * const adv = referenceAdversarialNoise(member0, mnistTest.x, [28, 28, 1], "normal", 3);
+ * const adv = await referenceAdversarialNoise(member0, mnistTest.x, [28, 28, 1], "normal", 3);
  * ```
  */
-export function referenceAdversarialNoise(
+export async function referenceAdversarialNoise(
   member: Pick<Member, "inputLoss">,
   inputs: Float32Array,
   exampleShape: readonly number[],
   noise: "uniform" | "normal",
   seed: number,
   options: FgsmOptions = {},
-): Float32Array {
+): Promise<Float32Array> {
   const epsilon = options.epsilon ?? FGSM_EPSILON;
   const d = exampleShape.reduce((a, b) => a * b, 1);
   if (inputs.length % d !== 0) {
@@ -106,7 +107,7 @@ export function referenceAdversarialNoise(
       `referenceAdversarialNoise: ${inputs.length} values are not [${exampleShape}] inputs`,
     );
   }
-  const signs = gradientSigns(member, inputs, exampleShape, options.batchSize ?? 500);
+  const signs = await gradientSigns(member, inputs, exampleShape, options.batchSize ?? 500);
   const rng = new Rng(seed);
   const out = new Float32Array(inputs.length);
   for (let i = 0; i < out.length; i++) {

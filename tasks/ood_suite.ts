@@ -367,7 +367,7 @@ export async function buildSuiteSet(set: SuiteSet, ctx: BuildContext): Promise<D
       const options = { epsilon: Number(r.epsilon), batchSize: Number(r.fgsmBatch) };
       if (r.advRecipe === "reference") {
         const noise = r.base === "uniform_noise" ? "uniform" : "normal";
-        const x = referenceAdversarialNoise(
+        const x = await referenceAdversarialNoise(
           member,
           inDist.x,
           ctx.exampleShape,
@@ -383,7 +383,7 @@ export async function buildSuiteSet(set: SuiteSet, ctx: BuildContext): Promise<D
         inDist.shape[0],
         r.seed,
       );
-      const x = fgsm(member, base.x, ctx.exampleShape, options);
+      const x = await fgsm(member, base.x, ctx.exampleShape, options);
       return { name: set.name, x, shape: base.shape };
     }
     case "user": {

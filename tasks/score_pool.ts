@@ -16,13 +16,15 @@ import { createMember } from "./member_factory.ts";
  * Score `ds` [N, ...shape] with one member in batches of `batchSize` (the member's score noise is
  * drawn per call, so the batching is part of the result); `tick(done)` after each batch.
  */
-export function scoreInBatches(
+export async function scoreInBatches(
   member: Member,
   ds: Pick<Dataset, "x" | "shape">,
   nSamples: number,
   batchSize: number,
   tick: (done: number) => void = () => {},
-): MemberScores {
+): Promise<MemberScores> {
+  // tfjs-webgpu cannot read tensors back synchronously in Deno: use the async twin there.
+  const useAsync = tf.getBackend() === "webgpu" && member.scoreAsync !== undefined;
   const n = ds.shape[0];
   const per = n === 0 ? 0 : ds.x.length / n;
   const exampleShape = ds.shape.slice(1);
@@ -31,7 +33,7 @@ export function scoreInBatches(
     const b = Math.min(batchSize, n - start);
     const xb = tf.tensor(ds.x.subarray(start * per, (start + b) * per), [b, ...exampleShape]);
     try {
-      parts.push(member.score(xb, nSamples));
+      parts.push(useAsync ? await member.scoreAsync!(xb, nSamples) : member.score(xb, nSamples));
     } finally {
       xb.dispose();
     }

@@ -33,7 +33,7 @@ scope.onmessage = async (event: MessageEvent<ScoreRequest>) => {
       await member.load(req.member.dir);
       members.set(req.member.index, member);
     }
-    const scores = scoreInBatches(
+    const scores = await scoreInBatches(
       member,
       { x: req.x, shape: req.shape },
       req.nSamples,

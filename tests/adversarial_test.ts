@@ -17,7 +17,7 @@ function linearMember(w: Float32Array, shape: number[]) {
   };
 }
 
-Deno.test("fgsm moves each input by -0.3·sign(w) and clips to [0, 1]", () => {
+Deno.test("fgsm moves each input by -0.3·sign(w) and clips to [0, 1]", async () => {
   const shape = [2, 2, 1];
   const w = new Float32Array([1, -1, 0, 2]); // sign: +, −, 0, +
   const x = new Float32Array([
@@ -31,7 +31,7 @@ Deno.test("fgsm moves each input by -0.3·sign(w) and clips to [0, 1]", () => {
     1.0, // second input
   ]);
   const before = tf.memory().numTensors;
-  const adv = fgsm(linearMember(w, shape), x, shape, { batchSize: 1 });
+  const adv = await fgsm(linearMember(w, shape), x, shape, { batchSize: 1 });
   assert.equal(tf.memory().numTensors, before);
   const expected = [
     0.5 - 0.3,
@@ -49,7 +49,7 @@ Deno.test("fgsm moves each input by -0.3·sign(w) and clips to [0, 1]", () => {
   }
 });
 
-Deno.test("fgsm decreases a quadratic loss: inputs step towards its minimum", () => {
+Deno.test("fgsm decreases a quadratic loss: inputs step towards its minimum", async () => {
   // loss = mean_b Σ (x − c)²: the gradient sign is sign(x − c), so x moves 0.3 towards c.
   const shape = [3];
   const c = tf.tensor1d([0.5, 0.5, 0.5]);
@@ -59,7 +59,7 @@ Deno.test("fgsm decreases a quadratic loss: inputs step towards its minimum", ()
   };
   const x = new Float32Array([0.0, 0.9, 0.45, 1.0, 0.55, 0.2]);
   // Batches of 4 over 2 inputs: one partial batch.
-  const adv = fgsm(member, x, shape, { batchSize: 4, epsilon: 0.3 });
+  const adv = await fgsm(member, x, shape, { batchSize: 4, epsilon: 0.3 });
   const expected = [0.3, 0.6, 0.75, 0.7, 0.25, 0.5];
   for (let i = 0; i < expected.length; i++) {
     assert.ok(Math.abs(adv[i] - expected[i]) < 1e-6, `index ${i}: ${adv[i]} vs ${expected[i]}`);
@@ -67,17 +67,17 @@ Deno.test("fgsm decreases a quadratic loss: inputs step towards its minimum", ()
   c.dispose();
 });
 
-Deno.test("fgsm rejects data that is not whole inputs", () => {
+Deno.test("fgsm rejects data that is not whole inputs", async () => {
   const member = linearMember(new Float32Array([1, 1]), [2]);
-  assert.throws(() => fgsm(member, new Float32Array(3), [2]), /not a whole number/);
+  await assert.rejects(fgsm(member, new Float32Array(3), [2]), /not a whole number/);
 });
 
-Deno.test("reference recipe: fresh noise minus 0.3·sign(∇ at the inputs), unclipped", () => {
+Deno.test("reference recipe: fresh noise minus 0.3·sign(∇ at the inputs), unclipped", async () => {
   const shape = [4];
   const w = new Float32Array([2, -1, 0, 0.5]); // gradient signs +, −, 0, + at every input
   const inputs = new Float32Array([0.1, 0.2, 0.3, 0.4, 0.9, 0.8, 0.7, 0.6]); // 2 inputs
   for (const noise of ["uniform", "normal"] as const) {
-    const adv = referenceAdversarialNoise(linearMember(w, shape), inputs, shape, noise, 42, {
+    const adv = await referenceAdversarialNoise(linearMember(w, shape), inputs, shape, noise, 42, {
       batchSize: 1,
     });
     const rng = new Rng(42);
