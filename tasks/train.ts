@@ -433,7 +433,7 @@ const TRAIN_CLI: CommandSpec = {
   usage: "deno task train <dataset> [flags]",
   description: [
     "Train an ensemble of generative models (VAE + MAF prior, or WGAN critics) on <dataset>",
-    "(mnist, fashion_mnist, cifar10, creditcard, an ODDS set, or a .csv file) into a run dir.",
+    "(mnist, fashion_mnist, cifar10, creditcard, or `csv --file rows.csv`) into a run dir.",
     "Rerunning the same command resumes from the last checkpoints; --fresh starts over.",
     "",
     "Presets (--preset):",
