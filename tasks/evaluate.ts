@@ -367,59 +367,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
   const tMetrics = performance.now();
   const inScores = scores.get(plan.inDist.name)!;
   const scoreNames = availableScores(inScores, { posteriorMeanVar: exampleShape.length === 1 });
-  const oodNames = plan.sets.map((s) => s.name);
-  let nonFinite = 0;
-  const metricsFor = (idx: number[]) => {
-    const agg = new Map<string, Partial<Record<ScoreName, Float32Array>>>();
-    for (const set of allSets) {
-      agg.set(set.name, aggregateScores(scores.get(set.name)!, scoreNames, idx));
-    }
-    const out: Record<string, number> = {};
-    const inAgg = agg.get(plan.inDist.name)!;
-    for (const ood of oodNames) {
-      for (const s of scoreNames) {
-        const a = finiteScores(inAgg[s]!);
-        const b = finiteScores(agg.get(ood)![s]!);
-        nonFinite = Math.max(nonFinite, a.nonFinite + b.nonFinite);
-        const m = oodMetrics(a.values, b.values);
-        const k = `${ood}\u0000${s}`;
-        out[`${k}\u0000auroc`] = m.auroc;
-        out[`${k}\u0000auprIn`] = m.auprIn;
-        out[`${k}\u0000auprOut`] = m.auprOut;
-        out[`${k}\u0000fpr95`] = m.fpr95;
-        out[`${k}\u0000fpr99`] = m.fpr99;
-      }
-    }
-    return out;
-  };
-  const all = metricsFor(members.map((_, i) => i));
-  const boot = resamples > 0
-    ? bootstrapMembers(members.length, metricsFor, { resamples, seed })
-    : { mean: all, std: Object.fromEntries(Object.keys(all).map((k) => [k, 0])) };
-  if (nonFinite > 0) {
-    log(`warning: up to ${nonFinite} non-finite scores per comparison were clipped to ±1e10`);
-  }
-  const rows: ResultRow[] = [];
-  for (const ood of oodNames) {
-    for (const s of scoreNames) {
-      const k = `${ood}\u0000${s}\u0000`;
-      const r4 = (v: number) => Math.round(v * 1e6) / 1e6;
-      rows.push({
-        ood,
-        score: s,
-        auroc: r4(boot.mean[`${k}auroc`]),
-        aurocStd: r4(boot.std[`${k}auroc`]),
-        auprIn: r4(boot.mean[`${k}auprIn`]),
-        auprInStd: r4(boot.std[`${k}auprIn`]),
-        auprOut: r4(boot.mean[`${k}auprOut`]),
-        auprOutStd: r4(boot.std[`${k}auprOut`]),
-        fpr95: r4(boot.mean[`${k}fpr95`]),
-        fpr95Std: r4(boot.std[`${k}fpr95`]),
-        fpr99: r4(boot.mean[`${k}fpr99`]),
-        aurocAllMembers: r4(all[`${k}auroc`]),
-      });
-    }
-  }
+  const rows = bootstrapRows(scores, plan, scoreNames, members.length, resamples, seed, log);
   const nPerSetOut: Record<string, number> = {};
   for (const set of allSets) nPerSetOut[set.name] = scores.get(set.name)![0].logLik.length;
 
@@ -478,6 +426,72 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
     log(`report: ${await writeReport(dir)}`);
   }
   return results;
+}
+
+/**
+ * Metric rows for every OoD set × score: bootstrap means and stds over resampled member lists
+ * (B = `resamples`; 0 = no resampling, std 0), plus the AUROC with all members in order.
+ */
+function bootstrapRows(
+  scores: Map<string, MemberScores[]>,
+  plan: SuitePlan,
+  scoreNames: ScoreName[],
+  nMembers: number,
+  resamples: number,
+  seed: number,
+  log: (line: string) => void,
+): ResultRow[] {
+  const oodNames = plan.sets.map((s) => s.name);
+  let nonFinite = 0;
+  const metricsFor = (idx: number[]) => {
+    const inAgg = aggregateScores(scores.get(plan.inDist.name)!, scoreNames, idx);
+    const out: Record<string, number> = {};
+    for (const ood of oodNames) {
+      const oodAgg = aggregateScores(scores.get(ood)!, scoreNames, idx);
+      for (const s of scoreNames) {
+        const a = finiteScores(inAgg[s]!);
+        const b = finiteScores(oodAgg[s]!);
+        nonFinite = Math.max(nonFinite, a.nonFinite + b.nonFinite);
+        const m = oodMetrics(a.values, b.values);
+        const k = `${ood}\u0000${s}`;
+        out[`${k}\u0000auroc`] = m.auroc;
+        out[`${k}\u0000auprIn`] = m.auprIn;
+        out[`${k}\u0000auprOut`] = m.auprOut;
+        out[`${k}\u0000fpr95`] = m.fpr95;
+        out[`${k}\u0000fpr99`] = m.fpr99;
+      }
+    }
+    return out;
+  };
+  const all = metricsFor(Array.from({ length: nMembers }, (_, i) => i));
+  const boot = resamples > 0
+    ? bootstrapMembers(nMembers, metricsFor, { resamples, seed })
+    : { mean: all, std: Object.fromEntries(Object.keys(all).map((k) => [k, 0])) };
+  if (nonFinite > 0) {
+    log(`warning: up to ${nonFinite} non-finite scores per comparison were clipped to ±1e10`);
+  }
+  const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
+  const rows: ResultRow[] = [];
+  for (const ood of oodNames) {
+    for (const s of scoreNames) {
+      const k = `${ood}\u0000${s}\u0000`;
+      rows.push({
+        ood,
+        score: s,
+        auroc: r6(boot.mean[`${k}auroc`]),
+        aurocStd: r6(boot.std[`${k}auroc`]),
+        auprIn: r6(boot.mean[`${k}auprIn`]),
+        auprInStd: r6(boot.std[`${k}auprIn`]),
+        auprOut: r6(boot.mean[`${k}auprOut`]),
+        auprOutStd: r6(boot.std[`${k}auprOut`]),
+        fpr95: r6(boot.mean[`${k}fpr95`]),
+        fpr95Std: r6(boot.std[`${k}fpr95`]),
+        fpr99: r6(boot.mean[`${k}fpr99`]),
+        aurocAllMembers: r6(all[`${k}auroc`]),
+      });
+    }
+  }
+  return rows;
 }
 
 function presetSummary(name: string): string {
