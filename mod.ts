@@ -91,3 +91,10 @@ export { evaluateOdds } from "./tasks/tabular_eval.ts";
 export { curveArea, rocCurve } from "./metrics/roc_curve.ts";
 export { writeReport } from "./tasks/report.ts";
 export { runBench } from "./tasks/bench.ts";
+
+// Evaluation: the OoD suites, adversarial noise, aggregation into anomaly scores, results.
+export { type EvaluateOptions, evaluateRun } from "./tasks/evaluate.ts";
+export { type EvalResults, type ResultRow } from "./tasks/results_table.ts";
+export { aggregateScores, SCORE_NAMES, type ScoreName } from "./tasks/aggregate.ts";
+export { OOD_SUITES } from "./tasks/ood_suite.ts";
+export { fgsm, referenceAdversarialNoise } from "./data/adversarial.ts";
