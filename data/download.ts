@@ -6,12 +6,7 @@
 import { GensembleError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/atomic.ts";
 import { gunzipBytes, isGzip } from "./read_bytes.ts";
-
-/** Hex sha256 of some bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+import { sha256Hex } from "../core/hash.ts";
 
 /** One file to fetch: its URL, expected sha256, and what to save in the dataset's cache dir. */
 export interface Download {

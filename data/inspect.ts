@@ -6,7 +6,7 @@
 
 import { GensembleError } from "../core/errors.ts";
 import { gunzipBytes, isGzip } from "./read_bytes.ts";
-import { sha256Hex } from "./download.ts";
+import { sha256Hex } from "../core/hash.ts";
 import { parseIdx } from "./idx.ts";
 import { cifarRecordCount } from "./cifar.ts";
 import { parseArray } from "./images.ts";

@@ -11,6 +11,7 @@
 import { tf } from "../deps.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.ts";
 import { fileError } from "../core/errors.ts";
+import { sha256Hex } from "../core/hash.ts";
 
 /** The manifest's file name inside a checkpoint directory. */
 export const MODEL_JSON = "model.json";
@@ -23,11 +24,6 @@ const FORMAT = "gensemble-checkpoint-v1";
 export interface Checkpoint {
   tensors: Record<string, tf.Tensor>;
   metadata: Record<string, unknown>;
-}
-
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

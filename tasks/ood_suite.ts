@@ -14,7 +14,7 @@ import { type AdversarialRecipe, fgsm, referenceAdversarialNoise } from "../data
 import { buildOodSet, loadUserOodSet } from "../data/ood_sets.ts";
 import { getDatasetSpec, loadDataset, type LoadOptions, locateDataset } from "../data/registry.ts";
 import { type Dataset, formatShape } from "../data/types.ts";
-import { sha256Hex } from "./score_cache.ts";
+import { sha256Hex } from "../core/hash.ts";
 
 /** The OoD sets of each training dataset, in report order (DESIGN.md). */
 export const OOD_SUITES: Readonly<Record<string, readonly string[]>> = {

@@ -7,6 +7,7 @@
  * K and the same backend. Writes are atomic: the .f32 first, then the .json that names it, so a
  * crash never leaves a .json pointing at a half-written .f32.
  */
+import { sha256Hex } from "../core/hash.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.ts";
 import type { MemberScores } from "../models/member.ts";
 
@@ -122,13 +123,6 @@ export async function writeScoreCache(
     bytes: flat.byteLength,
   };
   await writeJsonAtomic(p.json, meta);
-}
-
-/** Hex SHA-256 of bytes or of a string. */
-export async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { GensembleError } from "../core/errors.ts";
-import { downloadInto, fetchVerified, sha256Hex, untar } from "../data/download.ts";
+import { downloadInto, fetchVerified, untar } from "../data/download.ts";
+import { sha256Hex } from "../core/hash.ts";
 import { gunzipBytes } from "../data/read_bytes.ts";
 import {
   type DataRoot,
