@@ -14,7 +14,7 @@ export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
 export interface BackendInfo {
   /** The tfjs backend now active: "webgpu", "wasm" or "cpu". */
   backend: "webgpu" | "wasm" | "cpu";
-  /** A short description of the GPU adapter, or "none". */
+  /** A short description of the GPU adapter, "none", or "not probed" (wasm or cpu asked for). */
   adapter: string;
   /** True when the adapter is a software (fallback) one, such as llvmpipe. */
   fallbackAdapter: boolean;
@@ -78,7 +78,10 @@ export async function initBackend(
   }
   // PROD silences tfjs's "install tfjs-node" banner, which does not apply to Deno.
   tf.env().set("PROD", true);
-  const adapter = await probeAdapter();
+  // Only ask for a GPU adapter when the choice depends on it: every probe creates a native wgpu
+  // instance, and many of them in one process (parallel tests) have crashed Deno at exit.
+  const probed = requested === "auto" || requested === "webgpu";
+  const adapter = probed ? await probeAdapter() : null;
   let order: Array<"webgpu" | "wasm" | "cpu">;
   if (requested === "auto") {
     order = adapter && !adapter.isFallback ? ["webgpu", "wasm", "cpu"] : ["wasm", "cpu"];
@@ -89,7 +92,7 @@ export async function initBackend(
     if (await trySet(name)) {
       const info: BackendInfo = {
         backend: name,
-        adapter: adapter?.description ?? "none",
+        adapter: adapter?.description ?? (probed ? "none" : "not probed"),
         fallbackAdapter: adapter?.isFallback ?? false,
       };
       if (!announced && !options.quiet) {
