@@ -8,6 +8,7 @@
  * - a few inputs and their reconstructions by member 0 (image runs whose member can decode),
  * - member 0's posterior means for a strided subsample (the PCA view of the latent space).
  */
+import { readJsonIfExists } from "../core/json_file.ts";
 import { tf } from "../deps.ts";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { fileError } from "../core/errors.ts";
@@ -312,19 +313,11 @@ export async function writeReportData(evalDir: string, data: ReportData): Promis
  * names the file.
  */
 export async function readReportData(path: string): Promise<ReportData | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-  let data: ReportData;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw fileError(path, "is not valid JSON; re-run the eval to rewrite it");
-  }
+  const data = await readJsonIfExists(
+    path,
+    "is not valid JSON; re-run the eval to rewrite it",
+  ) as ReportData | null;
+  if (data === null) return null;
   if (data?.version !== 1 || !Array.isArray(data.sets) || !Array.isArray(data.inputShape)) {
     throw fileError(path, "is not a version 1 report data file; re-run the eval to rewrite it");
   }

@@ -8,6 +8,7 @@
  * number of held-out rows and a threshold for every score the run produces, so `deno task score
  * --threshold_score var` needs no recalibration.
  */
+import { readJsonIfExists } from "../core/json_file.ts";
 import { GensembleError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { Rng } from "../core/rng.ts";
@@ -156,19 +157,11 @@ export async function saveCalibration(runDir: string, cal: Calibration): Promise
 /** Load a run's calibration record; null when the run has none. Malformed is a user error. */
 export async function loadCalibration(runDir: string): Promise<Calibration | null> {
   const path = `${runDir}/${CALIBRATION_FILE}`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-  let cal: Calibration;
-  try {
-    cal = JSON.parse(text);
-  } catch {
-    throw new GensembleError(`${path}: not valid JSON; recalibrate or retrain the run`);
-  }
+  const cal = await readJsonIfExists(
+    path,
+    "not valid JSON; recalibrate or retrain the run",
+  ) as Calibration | null;
+  if (cal === null) return null;
   if (
     !cal || cal.version !== 1 || typeof cal.score !== "string" || !cal.thresholds ||
     typeof cal.thresholds[cal.score]?.threshold !== "number" || !(cal.nSamples >= 1)

@@ -9,6 +9,8 @@
  *   runs/<dataset>-<model>/member-<i>/scores/           eval's score cache
  *   runs/<dataset>-<model>/eval/                        results.json, results.md, report
  */
+import { exists } from "../core/fs.ts";
+import { readJsonIfExists } from "../core/json_file.ts";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { fileError } from "../core/errors.ts";
 import type { MemberConfig } from "../models/member.ts";
@@ -87,16 +89,6 @@ export function memberConfig(run: RunConfig, i: number): MemberConfig {
   return { ...run.member, inputShape: [...run.member.inputShape], seed: run.seed + i };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 /** Whether member i has a checkpoint in the run dir. */
 export function hasCheckpoint(dir: string, i: number): Promise<boolean> {
   return exists(runPaths(dir).checkpoint(i));
@@ -126,19 +118,8 @@ const REQUIRED_KEYS = ["dataset", "model", "preset", "numModels", "seed", "membe
  */
 export async function readRunConfig(dir: string): Promise<RunConfig | null> {
   const path = runPaths(dir).config;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw fileError(path, "is not valid JSON; delete it or train with --fresh");
-  }
+  const parsed = await readJsonIfExists(path, "is not valid JSON; delete it or train with --fresh");
+  if (parsed === null) return null;
   const obj = parsed as Record<string, unknown>;
   const missing = REQUIRED_KEYS.filter((k) => obj?.[k] === undefined);
   if (typeof parsed !== "object" || parsed === null || missing.length > 0) {

@@ -14,6 +14,7 @@
  *
  * As a library: `trainEnsemble({ dataset: "mnist" })`.
  */
+import { exists } from "../core/fs.ts";
 import { type BackendName, initBackend } from "../core/backend.ts";
 import { GensembleError, runCli } from "../core/errors.ts";
 import { setCustomKernels } from "../kernels/ops.ts";
@@ -166,16 +167,6 @@ async function trainInWorkers(
     for (const w of workers) w.terminate();
   }
   return results.sort((a, b) => a.member - b.member);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 async function removeIfExists(path: string): Promise<void> {
