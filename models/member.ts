@@ -67,6 +67,11 @@ export interface Member {
    * tensors synchronously (tfjs-backend-webgpu in Deno has no dataSync). Optional for now.
    */
   trainStepAsync?(batch: tf.Tensor, step: number): Promise<StepStats>;
+  /**
+   * Rows of training data step `step` wants (default `batchSize`): a WGAN wants one fresh batch
+   * per critic iteration. The loop then passes that many rows as the step's batch.
+   */
+  rowsWanted?(step: number): number;
   scoreAsync?(x: tf.Tensor, nSamples?: number): Promise<MemberScores>;
   /**
    * A differentiable per-batch loss in the input (mean negative log-likelihood estimate for a VAE,

@@ -44,6 +44,11 @@ export interface NetworkOptions {
   /** Map inputs from [0, 1] to [−1, 1] before the encoder (images: yes; tabular: no). */
   scaleInput: boolean;
   seed: number;
+  /**
+   * Encoder only: width of its last (linear) layer; default 2·latent (a VAE's posterior mean and
+   * scale). The WGAN critic uses latent, as the reference's dense(z_dim) before the logit.
+   */
+  headSize?: number;
 }
 
 interface Dense {
@@ -160,6 +165,7 @@ export function featureCount(inputShape: number[]): number {
 export function makeEncoder(params: ParamStore, opts: NetworkOptions): Network {
   const rng = new Rng(deriveSeed(opts.seed, "encoder"));
   const latent = opts.latentSize;
+  const headSize = opts.headSize ?? 2 * latent;
   const prep = (x: tf.Tensor, shape: number[]) => {
     const h = tf.reshape(x, shape);
     return opts.scaleInput ? tf.sub(tf.mul(h, 2), 1) : h;
@@ -169,7 +175,7 @@ export function makeEncoder(params: ParamStore, opts: NetworkOptions): Network {
     const hidden = opts.denseHidden.map((_, i) =>
       dense(params, `encoder/dense${i}`, sizes[i], sizes[i + 1], rng)
     );
-    const head = dense(params, "encoder/head", sizes[sizes.length - 1], 2 * latent, rng);
+    const head = dense(params, "encoder/head", sizes[sizes.length - 1], headSize, rng);
     return {
       apply: (x) =>
         tf.tidy(() => {
@@ -193,7 +199,7 @@ export function makeEncoder(params: ParamStore, opts: NetworkOptions): Network {
     k * k * 2 * b,
     k * k * 4 * latent,
   ]);
-  const head = dense(params, "encoder/head", 4 * latent, 2 * latent, rng);
+  const head = dense(params, "encoder/head", 4 * latent, headSize, rng);
   return {
     apply: (x) =>
       tf.tidy(() => {

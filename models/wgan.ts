@@ -4,7 +4,7 @@
  * trained a little longer as a real-vs-generated classifier; its logit is the member's score.
  *
  *   critic    x [B, H, W, C] in [0, 1] → 2x − 1 → the VAE encoder's conv stack (networks.ts)
- *             → dense → dense 1 (the logit; higher = more like the training data)
+ *             → dense(L) → dense(1) (the logit; higher = more like the training data), L = z size
  *   generator z ~ N(0, I) [B, 128] → the VAE decoder's transposed-conv stack → raw images
  *             (no squashing: the reference feeds the decoder's "logits" to the critic as images)
  *
@@ -18,11 +18,10 @@
  *
  * One `trainStep` is one generator iteration with its critic iterations (100 for the first 25
  * iterations and every 500th, else 5), or, for the last `extraSteps` steps of `maxSteps`, one
- * classifier step. The reference draws a fresh batch for every critic iteration; the training loop
- * hands us one batch per step, so the critic draws its batches from a pool of the most recent
- * real rows (the step's own batch first). Rows beyond `batchSize` in a step's batch are used as
- * fresh critic batches, so a loop that passes `rowsWanted(step)` rows gets the reference's data
- * order exactly.
+ * classifier step. The reference draws a fresh batch for every critic iteration: the training
+ * loop asks `rowsWanted(step)` and passes that many rows, one batch per critic iteration. A
+ * caller that passes a single batch still works: critic iterations beyond the rows given draw
+ * their batches from a pool of the most recent real rows.
  *
  * @example
  * ```ts
@@ -223,11 +222,11 @@ export class WganMember implements Member {
       scaleInput: config.scaleInput ?? true,
       seed: config.seed,
     };
-    // The encoder ends in conv k×k → 4·L and dense → 2·L; with L = z size (128) its conv stack is
-    // the reference critic's exactly. The reference then has dense 128 → dense 1 with no
-    // activation between; ours is dense 2·L → dense 1, the same function class (a linear map).
-    this.criticBody = makeEncoder(this.params, net);
-    const width = 2 * config.latentSize;
+    // The encoder's conv stack ends in conv k×k → 4·L; with L = z size (128) it is the reference
+    // critic's exactly, and its linear head of width L is the reference's dense(z_dim), before
+    // the dense(1) logit.
+    const width = config.latentSize;
+    this.criticBody = makeEncoder(this.params, { ...net, headSize: width });
     const rng = new Rng(deriveSeed(config.seed, "critic-logit"));
     this.logitLayer = {
       kernel: this.params.add(
@@ -257,7 +256,7 @@ export class WganMember implements Member {
   /** Critic logits [N] for x [N, ...inputShape] (or flattened [N, F]). */
   readonly critic: CriticFn = (x) =>
     tf.tidy(() => {
-      const h = this.criticBody.apply(x); // [N, 2L]
+      const h = this.criticBody.apply(x); // [N, L]
       const logit = tf.add(
         tf.matMul(h, this.logitLayer.kernel as tf.Tensor2D),
         this.logitLayer.bias,
@@ -278,30 +277,73 @@ export class WganMember implements Member {
 
   /** One generator iteration with its critic iterations, or one extra classifier step. */
   trainStep(batch: tf.Tensor, step: number): StepStats {
-    const b = Math.min(this.config.batchSize, batch.shape[0]);
-    const rows = tf.tidy(() => tf.reshape(batch, [batch.shape[0], this.features]));
+    const host = this.needsHostRows(batch, step)
+      ? (batch.dataSync() as Float32Array).slice() // a copy: wasm views can detach
+      : null;
+    const losses = this.stepLosses(batch, step, host);
     try {
-      if (step >= generatorSteps(this.config)) {
-        const loss = this.classifierStep(rows, b, step);
-        return { loss, rate: loss, distortion: 0 };
-      }
-      const data = (rows.dataSync() as Float32Array).slice(); // a copy: wasm views can detach
+      return this.stats(losses.map((t) => t ? t.dataSync()[0] : null));
+    } finally {
+      tf.dispose(losses.filter((t): t is tf.Scalar => t !== null));
+    }
+  }
+
+  /** `trainStep` for backends without synchronous read-back (tfjs-webgpu in Deno). */
+  async trainStepAsync(batch: tf.Tensor, step: number): Promise<StepStats> {
+    const host = this.needsHostRows(batch, step)
+      ? (await batch.data() as Float32Array).slice()
+      : null;
+    const losses = this.stepLosses(batch, step, host);
+    try {
+      const values = await Promise.all(losses.map(async (t) => t ? (await t.data())[0] : null));
+      return this.stats(values);
+    } finally {
+      tf.dispose(losses.filter((t): t is tf.Scalar => t !== null));
+    }
+  }
+
+  /** [critic or classifier loss, generator loss (null for a classifier step)] → StepStats. */
+  private stats([first, generator]: Array<number | null>): StepStats {
+    const c = first ?? NaN;
+    return { loss: c, rate: c, distortion: generator ?? 0 };
+  }
+
+  /** Whether a GAN step has fewer fresh rows than critic iterations (then it draws on the pool). */
+  private needsHostRows(batch: tf.Tensor, step: number): boolean {
+    if (step >= generatorSteps(this.config)) return false;
+    const b = Math.min(this.config.batchSize, batch.shape[0]);
+    return Math.floor(batch.shape[0] / b) < criticItersAt(this.settings, step);
+  }
+
+  /**
+   * Run one step's updates; returns its loss scalars, still on the device so that the caller
+   * reads them once, synchronously or not: [classifier loss, null] or [last critic loss,
+   * generator loss]. `host` holds the batch's rows when the pool must supply critic batches.
+   */
+  private stepLosses(
+    batch: tf.Tensor,
+    step: number,
+    host: Float32Array | null,
+  ): Array<tf.Scalar | null> {
+    const b = Math.min(this.config.batchSize, batch.shape[0]);
+    const rows = tf.tidy(() => tf.reshape(batch, [batch.shape[0], this.features]) as tf.Tensor2D);
+    try {
+      if (step >= generatorSteps(this.config)) return [this.classifierStep(rows, b, step), null];
       const fresh = Math.floor(batch.shape[0] / b);
-      this.addToPool(data);
+      if (host) this.addToPool(host);
       const rng = new Rng(deriveSeed(this.config.seed, "wgan-pool", step));
       const iters = criticItersAt(this.settings, step);
-      let cLoss: tf.Scalar | null = null; // read once at the end: no GPU sync per iteration
+      let cLoss: tf.Scalar | null = null;
       for (let i = 0; i < iters; i++) {
         const real = i < fresh
-          ? data.subarray(i * b * this.features, (i + 1) * b * this.features)
-          : this.samplePool(rng, b);
+          ? tf.slice(rows, i * b, b)
+          : tf.tensor2d(this.samplePool(rng, b), [b, this.features]);
         cLoss?.dispose();
-        cLoss = this.criticStep(real, b, deriveSeed(this.config.seed, "wgan-critic", step, i));
+        cLoss = this.criticStep(real, deriveSeed(this.config.seed, "wgan-critic", step, i));
+        real.dispose();
       }
       const gLoss = this.generatorStep(b, deriveSeed(this.config.seed, "wgan-generator", step));
-      const c = cLoss ? cLoss.dataSync()[0] : NaN;
-      cLoss?.dispose();
-      return { loss: c, rate: c, distortion: gLoss };
+      return [cLoss, gLoss];
     } finally {
       rows.dispose();
     }
@@ -339,9 +381,9 @@ export class WganMember implements Member {
     return out;
   }
 
-  private criticStep(realRows: Float32Array, b: number, seed: number): tf.Scalar {
+  private criticStep(real: tf.Tensor2D, seed: number): tf.Scalar {
     return tf.tidy(() => {
-      const real = tf.tensor2d(realRows, [b, this.features]);
+      const b = real.shape[0];
       const fake = this.generate(this.noise(b, seed)); // no tape here: G is a constant for D
       const alpha = tf.randomUniform([b, 1], 0, 1, "float32", seed + 1);
       const lambda = this.settings.gradientPenalty;
@@ -354,8 +396,8 @@ export class WganMember implements Member {
     });
   }
 
-  private generatorStep(b: number, seed: number): number {
-    const loss = tf.tidy(() => {
+  private generatorStep(b: number, seed: number): tf.Scalar {
+    return tf.tidy(() => {
       const z = this.noise(b, seed);
       const { value, grads } = tf.variableGrads(
         () => tf.neg(tf.mean(this.critic(this.generate(z)))) as tf.Scalar,
@@ -364,13 +406,10 @@ export class WganMember implements Member {
       this.generatorOpt.apply(this.named(grads, this.generatorParams));
       return value;
     });
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    return v;
   }
 
-  private classifierStep(rows: tf.Tensor, b: number, step: number): number {
-    const loss = tf.tidy(() => {
+  private classifierStep(rows: tf.Tensor, b: number, step: number): tf.Scalar {
+    return tf.tidy(() => {
       const real = tf.slice(rows, 0, b); // [B, F]
       const fake = this.generate(this.noise(b, deriveSeed(this.config.seed, "wgan-extra", step)));
       const labels = tf.concat([tf.ones([b]), tf.zeros([b])]);
@@ -381,23 +420,36 @@ export class WganMember implements Member {
       this.classifierOpt.apply(this.named(grads, this.criticParams));
       return value;
     });
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    return v;
   }
 
   /** Critic logits for x [N, ...inputShape], as `logLik` (higher = more normal). */
   score(x: tf.Tensor): MemberScores {
-    const n = x.shape[0];
-    const logLik = new Float32Array(n);
-    const chunk = this.config.arch === "conv" ? 512 : 8192;
-    for (let start = 0; start < n; start += chunk) {
-      const size = Math.min(chunk, n - start);
-      const logits = tf.tidy(() => this.critic(tf.slice(x, start, size)));
+    const logLik = new Float32Array(x.shape[0]);
+    for (const { start, logits } of this.logitChunks(x)) {
       logLik.set(logits.dataSync(), start);
       logits.dispose();
     }
     return { logLik };
+  }
+
+  /** `score` for backends without synchronous read-back (tfjs-webgpu in Deno). */
+  async scoreAsync(x: tf.Tensor): Promise<MemberScores> {
+    const logLik = new Float32Array(x.shape[0]);
+    for (const { start, logits } of this.logitChunks(x)) {
+      logLik.set(await logits.data() as Float32Array, start);
+      logits.dispose();
+    }
+    return { logLik };
+  }
+
+  /** Logits of x in chunks that bound memory (conv activations are large); caller disposes. */
+  private *logitChunks(x: tf.Tensor): Generator<{ start: number; logits: tf.Tensor1D }> {
+    const n = x.shape[0];
+    const chunk = this.config.arch === "conv" ? 512 : 8192;
+    for (let start = 0; start < n; start += chunk) {
+      const size = Math.min(chunk, n - start);
+      yield { start, logits: tf.tidy(() => this.critic(tf.slice(x, start, size))) };
+    }
   }
 
   /** −mean logit of x: FGSM moves inputs down its gradient, i.e. towards higher logits. */

@@ -134,6 +134,27 @@ export class BatchOrder {
   }
 }
 
+/**
+ * The example indices of step `step`: its batch from `order`, then, when the member wants more
+ * rows than a batch (`wanted`), rows drawn uniformly with replacement (as the reference's
+ * np.random.choice does for each critic batch) from a generator seeded by (seed, step), so a
+ * resumed run draws the same rows.
+ *
+ * @example
+ * ```ts
+ * stepIndices(new BatchOrder(7, 60000, 64), 3, 5 * 64).length; // 320
+ * ```
+ */
+export function stepIndices(order: BatchOrder, step: number, wanted?: number): Int32Array {
+  const first = order.indices(step);
+  if (wanted === undefined || wanted <= first.length) return first;
+  const out = new Int32Array(wanted);
+  out.set(first);
+  const rng = new Rng(deriveSeed(order.seed, "extra-rows", step));
+  for (let i = first.length; i < wanted; i++) out[i] = rng.int(order.n);
+  return out;
+}
+
 /** Copy the rows `indices` of `[N, D]` values into a new `[B, D]` buffer. */
 export function gatherRows(x: Float32Array, rowSize: number, indices: Int32Array): Float32Array {
   const out = new Float32Array(indices.length * rowSize);
@@ -241,7 +262,6 @@ export async function trainMember(options: TrainMemberOptions): Promise<MemberSu
     }
     const rowSize = inputShape.reduce((a, b) => a * b, 1);
     const order = new BatchOrder(config.seed, data.shape[0], config.batchSize);
-    const batchShape = [config.batchSize, ...inputShape];
 
     const trainStart = performance.now();
     let lastLogged = { sum: [0, 0, 0], n: 0, t: trainStart };
@@ -250,8 +270,9 @@ export async function trainMember(options: TrainMemberOptions): Promise<MemberSu
     let step = startStep;
     let lastSaved = startStep;
     while (step < maxSteps) {
-      const batch = gatherRows(data.x, rowSize, order.indices(step));
-      const xb = tf.tensor(batch, batchShape, "float32");
+      const indices = stepIndices(order, step, member.rowsWanted?.(step));
+      const batch = gatherRows(data.x, rowSize, indices);
+      const xb = tf.tensor(batch, [indices.length, ...inputShape], "float32");
       let stats;
       try {
         // tfjs-webgpu cannot read tensors back synchronously in Deno: use the async twin there.

@@ -5,8 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../deps.ts";
+import { initBackend, probeAdapter } from "../core/backend.ts";
 import { Rng } from "../core/rng.ts";
 import { resolveMemberConfig } from "../tasks/presets.ts";
+import { BatchOrder, stepIndices } from "../tasks/train_loop.ts";
 import {
   createWganMember,
   criticItersAt,
@@ -183,8 +185,8 @@ function oracleLayers(member: WganMember): LayerSpec[] {
     conv(2, b, 2 * b, 1),
     conv(3, 2 * b, 2 * b, 2),
     dense("encoder/conv4", k * k * 2 * b, 4 * latent, true),
-    dense("encoder/head", 4 * latent, 2 * latent, false),
-    dense("critic/logit", 2 * latent, 1, false),
+    dense("encoder/head", 4 * latent, latent, false), // the reference's dense(z_dim)
+    dense("critic/logit", latent, 1, false),
   ];
 }
 
@@ -361,6 +363,9 @@ Deno.test("reference shapes: 28×28×1 and 32×32×3 critics and generators", ()
       const k = shape[0] / 4;
       // The VALID k×k conv of the critic: 4·z = 512 channels; the generator's first deconv k×k.
       assert.deepEqual(member.params.get("encoder/conv4/kernel").shape, [k * k * 64, 512]);
+      // Then dense(128) → dense(1), as wgan_run.py's critic.
+      assert.deepEqual(member.params.get("encoder/head/kernel").shape, [512, 128]);
+      assert.deepEqual(member.params.get("critic/logit/kernel").shape, [128, 1]);
       assert.deepEqual(member.params.get("decoder/deconv0/kernel").shape, [k, k, 64, 128]);
       assert.deepEqual(member.params.get("decoder/conv_out/kernel").shape, [5, 5, 32, shape[2]]);
       const [logits, images] = tf.tidy(() => {
@@ -414,8 +419,12 @@ for (const backend of ["cpu", "wasm"]) {
       }
       assert.deepEqual(calls, [4, 2, 2, 2, 0, 0, 0]);
       assert.equal(tf.memory().numTensors, before);
-      // Extra steps make the critic a classifier: real stripes score above generated noise.
-      for (let step = 5; step < 40; step++) member.trainStep(batch, 5);
+      // Extra steps make the critic a classifier: its loss falls, and real stripes end up
+      // scoring above generated images (step 5 again and again: the same generated batch).
+      const firstLoss = member.trainStep(batch, 5).loss;
+      let lastLoss = firstLoss;
+      for (let i = 0; i < 200; i++) lastLoss = member.trainStep(batch, 5).loss;
+      assert.ok(lastLoss < firstLoss, `classifier loss ${firstLoss} → ${lastLoss}`);
       const real = member.score(batch).logLik;
       const fake = tf.tidy(() =>
         member.critic(member.generate(tf.randomNormal([4, 2]) as tf.Tensor2D))
@@ -498,4 +507,113 @@ Deno.test("presets carry the WGAN settings into the member config", () => {
     batch.dispose();
     member.dispose();
   }
+});
+
+Deno.test("async twins give the sync numbers: trainStepAsync, scoreAsync", async () => {
+  const config = tinyConfig({
+    maxSteps: 5,
+    wgan: { warmupSteps: 1, warmupCriticIters: 3, criticIters: 2, warmupEvery: 0, extraSteps: 2 },
+  });
+  const a = new WganMember(config);
+  const b = new WganMember(config);
+  const batch = stripes(12); // 3 batches of 4: fresh rows for up to 3 critic iterations
+  const one = stripes(4); // a single batch: the pool supplies the rest
+  try {
+    for (let step = 0; step < 5; step++) {
+      const x = step % 2 === 0 ? batch : one;
+      assert.deepEqual(await b.trainStepAsync(x, step), a.trainStep(x, step), `step ${step}`);
+    }
+    assert.deepEqual((await b.scoreAsync(batch)).logLik, a.score(batch).logLik);
+  } finally {
+    tf.dispose([batch, one]);
+    a.dispose();
+    b.dispose();
+  }
+});
+
+Deno.test("rowsWanted asks one fresh batch per critic iteration; the loop draws them", () => {
+  const config = tinyConfig({
+    maxSteps: 30,
+    wgan: { warmupSteps: 2, warmupCriticIters: 7, criticIters: 3, warmupEvery: 10, extraSteps: 5 },
+  });
+  const member = new WganMember(config);
+  try {
+    const b = config.batchSize;
+    assert.deepEqual(
+      [0, 1, 2, 10, 11, 24, 25, 29].map((s) => member.rowsWanted(s)),
+      [7 * b, 7 * b, 3 * b, 7 * b, 3 * b, 3 * b, b, b], // steps 25–29 are classifier steps
+    );
+  } finally {
+    member.dispose();
+  }
+  const order = new BatchOrder(11, 100, 4);
+  const rows = stepIndices(order, 6, 20);
+  assert.equal(rows.length, 20);
+  assert.deepEqual(rows.subarray(0, 4), order.indices(6)); // the step's own batch first
+  assert.ok(rows.every((i) => i >= 0 && i < 100));
+  assert.deepEqual(stepIndices(new BatchOrder(11, 100, 4), 6, 20), rows); // resumable
+  assert.notDeepEqual(stepIndices(order, 7, 20).subarray(4), rows.subarray(4));
+  assert.deepEqual(stepIndices(order, 6, 4), order.indices(6));
+  assert.deepEqual(stepIndices(order, 6), order.indices(6));
+});
+
+Deno.test("--max_steps counts generator iterations for a WGAN; --extra_steps the rest", () => {
+  const shape = [28, 28, 1];
+  const d = resolveMemberConfig({ preset: "default", model: "wgan", inputShape: shape });
+  const dExtra = wganSettings(d as WganMemberConfig).extraSteps;
+  assert.equal(d.maxSteps - dExtra, 600);
+  const c = resolveMemberConfig({
+    preset: "default",
+    model: "wgan",
+    inputShape: shape,
+    overrides: { maxSteps: 100, extraSteps: 7 },
+  });
+  assert.equal(c.maxSteps, 107);
+  assert.equal(generatorSteps(c as WganMemberConfig), 100);
+  assert.equal(wganSettings(c as WganMemberConfig).extraSteps, 7);
+  const onlyExtra = resolveMemberConfig({
+    preset: "paper",
+    model: "wgan",
+    inputShape: shape,
+    overrides: { extraSteps: 0 },
+  });
+  assert.equal(onlyExtra.maxSteps, 20001);
+  assert.throws(
+    () =>
+      resolveMemberConfig({
+        preset: "default",
+        model: "vae",
+        inputShape: shape,
+        overrides: { extraSteps: 5 },
+      }),
+    /--extra_steps is for --model wgan/,
+  );
+});
+
+const adapter = await probeAdapter();
+Deno.test({
+  name: "on webgpu (software adapter here) a WGAN trains, penalty included, and scores",
+  ignore: adapter === null,
+  fn: async () => {
+    await initBackend("webgpu", { quiet: true });
+    const config = tinyConfig({
+      maxSteps: 3,
+      wgan: { warmupSteps: 0, criticIters: 2, warmupEvery: 0, extraSteps: 1 },
+    });
+    const member = new WganMember(config);
+    const batch = stripes(8);
+    try {
+      for (let step = 0; step < 3; step++) {
+        const stats = await member.trainStepAsync(batch, step);
+        for (const v of Object.values(stats)) assert.ok(Number.isFinite(v), `step ${step}: ${v}`);
+      }
+      const { logLik } = await member.scoreAsync(batch);
+      assert.equal(logLik.length, 8);
+      assert.ok(logLik.every(Number.isFinite));
+    } finally {
+      batch.dispose();
+      member.dispose();
+      await tf.setBackend("cpu");
+    }
+  },
 });
