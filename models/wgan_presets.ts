@@ -66,3 +66,12 @@ export const WGAN_PRESET_VALUES: Readonly<Record<"paper" | "default" | "smoke", 
       },
     },
   };
+
+/** Per preset name: one line on what the WGAN values are (for `--help` and results.md). */
+export const WGAN_PRESET_SUMMARIES: Readonly<Record<"paper" | "default" | "smoke", string>> = {
+  paper: "the reference's wgan_run.py: conv critic/generator, z 128, batch 64, RMSProp " +
+    "5e-5, 20001 generator iterations + 4001 classifier steps; meant for a GPU",
+  default: "sized for a 2-core CPU: dense 256-256 critic/generator instead of conv, z 64, " +
+    "Adam 1e-4, 600 generator iterations + 200 classifier steps instead of 20001 + 4001",
+  smoke: "a tiny critic and generator, 2 + 1 steps, to check the pipeline (not for results)",
+};

@@ -26,7 +26,7 @@ import {
   type SuitePlan,
   type SuiteSet,
 } from "./ood_suite.ts";
-import { getPreset } from "./presets.ts";
+import { getPreset, presetSummary } from "./presets.ts";
 import {
   assembleReportData,
   readReportData,
@@ -378,7 +378,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
     // What the run was trained with (config.json), not what the preset says today.
     presetSummary: typeof run.presetValues?.summary === "string"
       ? run.presetValues.summary
-      : presetSummary(run.preset),
+      : knownPresetSummary(run.preset, run.model),
     trainedWith: { ...run.member },
     ...(opts.preset && opts.preset !== run.preset ? { evalPreset: opts.preset } : {}),
     backend: backend.backend,
@@ -494,9 +494,9 @@ function bootstrapRows(
   return rows;
 }
 
-function presetSummary(name: string): string {
+function knownPresetSummary(name: string, model: RunConfig["model"]): string {
   try {
-    return getPreset(name).summary;
+    return presetSummary(getPreset(name), model);
   } catch {
     return "a preset this version does not know";
   }

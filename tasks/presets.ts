@@ -11,10 +11,18 @@
  */
 import { GensembleError } from "../core/errors.ts";
 import type { MemberConfig } from "../models/member.ts";
-import { WGAN_PRESET_VALUES } from "../models/wgan_presets.ts";
+import {
+  WGAN_PRESET_SUMMARIES,
+  WGAN_PRESET_VALUES,
+  type WganPresetValues,
+} from "../models/wgan_presets.ts";
+import { REFERENCE_WGAN_SETTINGS } from "../models/wgan.ts";
 
 /** The member hyperparameters a preset fixes (everything but the data's shape and the seed). */
 export type PresetMemberValues = Omit<MemberConfig, "model" | "inputShape" | "seed">;
+
+/** Member values given by flags; for a WGAN `extraSteps` too (see `ResolveInput.overrides`). */
+export type MemberOverrides = Partial<PresetMemberValues> & { extraSteps?: number };
 
 /** A named preset. */
 export interface Preset {
@@ -28,8 +36,9 @@ export interface Preset {
   member: PresetMemberValues;
   /** Changes for tabular data (`[F]`): always the dense arch. */
   tabular?: Partial<PresetMemberValues>;
-  /** Changes for `--model wgan` (applied after `tabular`). */
+  /** Changes for `--model wgan` (applied after `tabular`), and what they amount to. */
   wgan?: Partial<PresetMemberValues>;
+  wganSummary?: string;
   /** What eval should use with this preset: inputs per OoD set (null = all) and K for IWAE. */
   eval: { maxPerSet: number | null; nSamples: number };
   /** Eval and scoring settings for tabular data (`[F]`), when they differ from `eval`. */
@@ -92,6 +101,7 @@ const PAPER: Preset = {
   tabular: { arch: "dense", scaleInput: false, denseHidden: [], learningRate: 1e-4 },
   // DESIGN.md: WGAN generator input 128, batch 64 (the peer's model C).
   wgan: WGAN_PRESET_VALUES.paper, // models/wgan_presets.ts
+  wganSummary: WGAN_PRESET_SUMMARIES.paper,
   eval: { maxPerSet: 10000, nSamples: 16 },
 };
 
@@ -128,6 +138,7 @@ const DEFAULT: Preset = {
   },
   tabularEval: { maxPerSet: null, nSamples: 1 },
   wgan: WGAN_PRESET_VALUES.default, // models/wgan_presets.ts
+  wganSummary: WGAN_PRESET_SUMMARIES.default,
   eval: { maxPerSet: 2000, nSamples: 16 },
 };
 
@@ -152,6 +163,7 @@ const SMOKE: Preset = {
   },
   tabular: { arch: "dense", scaleInput: false },
   wgan: WGAN_PRESET_VALUES.smoke, // models/wgan_presets.ts
+  wganSummary: WGAN_PRESET_SUMMARIES.smoke,
   eval: { maxPerSet: 64, nSamples: 4 },
 };
 
@@ -181,14 +193,30 @@ export function getPreset(name: string): Preset {
   return preset;
 }
 
+/**
+ * The preset's one-line summary for a model: WGAN presets differ from the VAE ones.
+ *
+ * @example
+ * ```ts
+ * presetSummary(getPreset("paper"), "wgan"); // "the reference's wgan_run.py: ..."
+ * ```
+ */
+export function presetSummary(preset: Preset, model: MemberConfig["model"]): string {
+  return model === "wgan" && preset.wganSummary ? preset.wganSummary : preset.summary;
+}
+
 /** What the data and model add to a preset: the input shape and the model family. */
 export interface ResolveInput {
   preset: string;
   model: MemberConfig["model"];
   /** One example's shape: `[H, W, C]` for images or `[F]` for tabular data. */
   inputShape: number[];
-  /** Values from flags; they win over the preset. */
-  overrides?: Partial<PresetMemberValues>;
+  /**
+   * Values from flags; they win over the preset. For a WGAN, `maxSteps` counts generator
+   * iterations (as the reference's --max_steps) and `extraSteps` the classifier steps after them;
+   * the member config's `maxSteps` is their sum.
+   */
+  overrides?: MemberOverrides;
 }
 
 /**
@@ -225,15 +253,32 @@ export function presetMemberValues(
 export function resolveMemberConfig(input: ResolveInput): Omit<MemberConfig, "seed"> {
   const preset = getPreset(input.preset);
   const values = presetMemberValues(preset, input.model, input.inputShape);
+  const { extraSteps, ...overrides } = input.overrides ?? {};
   const defined = Object.fromEntries(
-    Object.entries(input.overrides ?? {}).filter(([, v]) => v !== undefined),
-  );
+    Object.entries(overrides).filter(([, v]) => v !== undefined),
+  ) as Partial<PresetMemberValues>;
   const config: Omit<MemberConfig, "seed"> = {
     model: input.model,
     inputShape: [...input.inputShape],
     ...values,
     ...defined,
   };
+  if (input.model === "wgan") {
+    const settings = (values as WganPresetValues).wgan ?? {};
+    const presetExtra = settings.extraSteps ?? REFERENCE_WGAN_SETTINGS.extraSteps;
+    const extra = extraSteps ?? presetExtra;
+    const generator = defined.maxSteps ?? values.maxSteps - presetExtra;
+    if (generator < 1 || extra < 0) {
+      throw new GensembleError("A WGAN needs at least 1 generator step and 0 or more extra steps");
+    }
+    config.maxSteps = generator + extra;
+    (config as Omit<MemberConfig, "seed"> & Partial<WganPresetValues>).wgan = {
+      ...settings,
+      extraSteps: extra,
+    };
+  } else if (extraSteps !== undefined) {
+    throw new GensembleError("--extra_steps is for --model wgan (the critic's classifier steps)");
+  }
   const shape = config.inputShape;
   if (config.arch === "conv" && shape.length !== 3) {
     throw new GensembleError(

@@ -144,7 +144,7 @@ function same(a: unknown, b: unknown): boolean {
 
 /**
  * The differences between a run on disk and the run a command asks for that make resuming
- * impossible (dataset, model, seed or any member hyperparameter but maxSteps), as readable
+ * impossible (dataset, model, seed or any member hyperparameter but a VAE's maxSteps), as readable
  * strings like `latentSize 16 → 8`. Empty when the run can resume.
  */
 export function incompatibilities(onDisk: RunConfig, requested: RunConfig): string[] {
@@ -155,8 +155,11 @@ export function incompatibilities(onDisk: RunConfig, requested: RunConfig): stri
     }
   }
   const keys = new Set([...Object.keys(onDisk.member), ...Object.keys(requested.member)]);
+  // A WGAN's classifier steps are the last `extraSteps` of maxSteps: moving the end would put
+  // generator iterations after classifier steps, so its step count is fixed once it has started.
+  const wgan = requested.model === "wgan";
   for (const key of keys) {
-    if (RESUMABLE_MEMBER_KEYS.has(key)) continue;
+    if (RESUMABLE_MEMBER_KEYS.has(key) && !wgan) continue;
     const a = (onDisk.member as unknown as Record<string, unknown>)[key];
     const b = (requested.member as unknown as Record<string, unknown>)[key];
     if (!same(a, b)) out.push(`${key} ${JSON.stringify(a)} → ${JSON.stringify(b)}`);

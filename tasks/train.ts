@@ -23,9 +23,11 @@ import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
 import { memberModels } from "./member_factory.ts";
 import {
   getPreset,
+  type MemberOverrides,
   PRESET_NAMES,
   type PresetMemberValues,
   presetMemberValues,
+  presetSummary,
   resolveMemberConfig,
 } from "./presets.ts";
 import {
@@ -68,7 +70,7 @@ export interface TrainOptions {
   /** Run seed; member i uses seed + i. Default: the run's existing seed, else 0. */
   seed?: number;
   /** Member hyperparameters that override the preset (e.g. `{ latentSize: 8 }`). */
-  overrides?: Partial<PresetMemberValues>;
+  overrides?: MemberOverrides;
   saveSteps?: number;
   /** Train only this member, in this process. */
   member?: number;
@@ -231,8 +233,8 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
   const numModels = options.numModels ?? existing?.numModels ?? preset.numModels;
   const saveSteps = options.saveSteps ?? existing?.saveSteps ?? preset.saveSteps;
   const sameBase = existing !== null && existing.preset === presetName;
-  const overrides: Partial<PresetMemberValues> = {
-    ...(sameBase ? existing.overrides as Partial<PresetMemberValues> : {}),
+  const overrides: MemberOverrides = {
+    ...(sameBase ? existing.overrides as MemberOverrides : {}),
     ...Object.fromEntries(
       Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined),
     ),
@@ -272,7 +274,7 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
     model,
     preset: presetName,
     presetValues: {
-      summary: preset.summary,
+      summary: presetSummary(preset, model),
       numModels: preset.numModels,
       saveSteps: preset.saveSteps,
       ...presetMemberValues(preset, model, inputShape),
@@ -429,6 +431,8 @@ const TRAIN_CLI: CommandSpec = {
     "",
     "Presets (--preset):",
     ...PRESET_NAMES.map((n) => `  ${n}: ${getPreset(n).summary}.`),
+    "With --model wgan:",
+    ...PRESET_NAMES.map((n) => `  ${n}: ${presetSummary(getPreset(n), "wgan")}.`),
   ].join("\n"),
   positionals: { names: "<dataset>", min: 1, max: 1 },
   flags: {
@@ -461,7 +465,13 @@ const TRAIN_CLI: CommandSpec = {
       type: "int",
       min: 1,
       defaultText: presetDefault("maxSteps"),
-      help: "Training steps per member.",
+      help: "Training steps per member (WGAN: generator iterations; default 600, paper 20001).",
+    },
+    extra_steps: {
+      type: "int",
+      min: 0,
+      defaultText: "200; paper preset: 4001",
+      help: "WGAN only: critic steps as a real-vs-generated classifier after the GAN training.",
     },
     batch_size: {
       type: "int",
@@ -560,9 +570,10 @@ const TRAIN_CLI: CommandSpec = {
 
 /** Flag name → MemberConfig field, for the flags that override preset values. */
 const OVERRIDE_FLAGS: Array<
-  [string, keyof PresetMemberValues, "int" | "number" | "string" | "int_list"]
+  [string, keyof MemberOverrides, "int" | "number" | "string" | "int_list"]
 > = [
   ["max_steps", "maxSteps", "int"],
+  ["extra_steps", "extraSteps", "int"],
   ["batch_size", "batchSize", "int"],
   ["n_samples", "nSamples", "int"],
   ["latent_size", "latentSize", "int"],
@@ -611,7 +622,7 @@ export function trainOptionsFromArgs(args: string[]): TrainOptions | null {
     fresh: cli.bool("fresh"),
     customKernels: !cli.bool("no_custom_kernels"),
     progressEverySec: cli.bool("quiet") ? 0 : 5,
-    overrides: overrides as Partial<PresetMemberValues>,
+    overrides: overrides as MemberOverrides,
   };
 }
 

@@ -254,3 +254,31 @@ Deno.test("subsetRows picks a seeded subset in file order", () => {
   assert.equal(subsetRows(ds, null, 0), ds);
   assert.equal(subsetRows(ds, 10, 0), ds);
 });
+
+Deno.test("eval.ts --model wgan: critic logits through the same suite; its config is fixed", async () => {
+  const root = await Deno.makeTempDir({ prefix: "gensemble_eval_wgan_" });
+  try {
+    await makeData(root);
+    const common = ["--model", "wgan", "--preset", "smoke", "--n_eval", "16", "--bootstrap", "3"];
+    const run = await evalCli(root, [...common, "--max_steps", "3", "--extra_steps", "2"]);
+    assert.equal(run.code, 0, run.stderr);
+    const r = await readResults(root);
+    assert.equal(r.model, "wgan");
+    assert.deepEqual(r.scores, ["single", "mean", "var", "waic"]); // no rate for a critic
+    assert.match(r.presetSummary ?? "", /tiny critic/); // the WGAN preset text, not the VAE one
+    // 3 generator iterations + 2 classifier steps per member.
+    assert.equal(r.trainedWith?.maxSteps, 5);
+    for (const m of [0, 1]) {
+      const log = (await Deno.readTextFile(`${root}/run/member-${m}/train_log.jsonl`)).trim();
+      assert.equal(JSON.parse(log.split("\n").at(-1)!).step, 5);
+    }
+    for (const row of r.rows) assert.ok(row.auroc >= 0 && row.auroc <= 1, JSON.stringify(row));
+    assert.equal(r.nPerSet.adv_uniform_noise, 16);
+    // Moving a trained WGAN's step count would put generator steps after classifier steps.
+    const more = await evalCli(root, [...common, "--max_steps", "4", "--extra_steps", "2"]);
+    assert.equal(more.code, 1);
+    assert.match(more.stderr, /maxSteps 5 → 6.*--fresh/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
