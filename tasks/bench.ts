@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: throughput and memory of training and scoring, per backend, for the default
- * and paper configurations, beside the PyTorch peer's published numbers for the same models on
+ * and paper configurations (VAE; WGAN generator iterations/s in tasks/bench_wgan.ts), beside the PyTorch peer's published numbers for the same models on
  * this machine kind. JSON on stdout and in `runs/bench.json`. A benchmark, not a test: it records
  * what it measures (and any error) and never fails on a number.
  *
@@ -22,6 +22,7 @@ import { writeJsonAtomic } from "../core/atomic.ts";
 import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
 import { createMember } from "./member_factory.ts";
 import { benchKernels } from "./bench_kernels.ts";
+import { benchWgan, WGAN_BENCH_CONFIGS } from "./bench_wgan.ts";
 import { type PresetMemberValues, resolveMemberConfig } from "./presets.ts";
 import { GENSEMBLE_VERSION } from "./run_config.ts";
 import {
@@ -419,6 +420,7 @@ const BENCH_CLI: CommandSpec = {
     },
     out: { type: "string", placeholder: "FILE", default: "runs/bench.json", help: "JSON file." },
     no_kernels: { type: "boolean", help: "Skip the kernel bench (tasks/bench_kernels.ts)." },
+    no_wgan: { type: "boolean", help: "Skip the WGAN generator-iteration bench (bench_wgan.ts)." },
     no_custom_kernels: { type: "boolean", help: "Use composed tfjs ops instead of WGSL kernels." },
   },
 };
@@ -442,6 +444,8 @@ export async function runBench(options: {
   scoreN?: number;
   kernels?: boolean;
   customKernels?: boolean;
+  /** Time the WGAN configurations too (default true; never with `sizing`). */
+  wgan?: boolean;
 }): Promise<Record<string, unknown>> {
   const quick = options.quick ?? false;
   const cores = navigator.hardwareConcurrency ?? 1;
@@ -485,7 +489,18 @@ export async function runBench(options: {
       }
       configs[name] = await benchConfig(name, bc, info.backend, runOpts);
     }
-    results[backend] = { adapter: info.adapter, fallbackAdapter: info.fallbackAdapter, configs };
+    const wgan = options.sizing || options.wgan === false ? undefined : await benchWgan(
+      quick ? ["wgan_default"] : Object.keys(WGAN_BENCH_CONFIGS),
+      quick ? 2 : 5,
+      quick ? 200 : 1000,
+      (line) => console.error(line),
+    );
+    results[backend] = {
+      adapter: info.adapter,
+      fallbackAdapter: info.fallbackAdapter,
+      configs,
+      wgan,
+    };
   }
   if (!backends.includes("cpu")) {
     results.cpu = {
@@ -546,6 +561,7 @@ export async function main(args: string[]): Promise<void> {
     workers: cli.int("workers"),
     scoreN: cli.int("score_n"),
     kernels: !cli.bool("no_kernels"),
+    wgan: !cli.bool("no_wgan"),
     customKernels: !cli.bool("no_custom_kernels"),
   });
   const out = cli.string("out")!;
