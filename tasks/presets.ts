@@ -12,6 +12,7 @@
 import { GensembleError } from "../core/errors.ts";
 import type { MemberConfig } from "../models/member.ts";
 import {
+  WGAN_CIFAR_VALUES,
   WGAN_PRESET_SUMMARIES,
   WGAN_PRESET_VALUES,
   type WganPresetValues,
@@ -39,6 +40,8 @@ export interface Preset {
   /** Changes for `--model wgan` (applied after `tabular`), and what they amount to. */
   wgan?: Partial<PresetMemberValues>;
   wganSummary?: string;
+  /** Further changes for `--model wgan` on 32×32×3 images (CIFAR-10). */
+  wganCifar?: Partial<PresetMemberValues>;
   /** What eval should use with this preset: inputs per OoD set (null = all) and K for IWAE. */
   eval: { maxPerSet: number | null; nSamples: number };
   /** Eval and scoring settings for tabular data (`[F]`), when they differ from `eval`. */
@@ -102,6 +105,7 @@ const PAPER: Preset = {
   // DESIGN.md: WGAN generator input 128, batch 64 (the peer's model C).
   wgan: WGAN_PRESET_VALUES.paper, // models/wgan_presets.ts
   wganSummary: WGAN_PRESET_SUMMARIES.paper,
+  wganCifar: WGAN_CIFAR_VALUES.paper,
   eval: { maxPerSet: 10000, nSamples: 16 },
 };
 
@@ -139,6 +143,7 @@ const DEFAULT: Preset = {
   tabularEval: { maxPerSet: null, nSamples: 1 },
   wgan: WGAN_PRESET_VALUES.default, // models/wgan_presets.ts
   wganSummary: WGAN_PRESET_SUMMARIES.default,
+  wganCifar: WGAN_CIFAR_VALUES.default,
   eval: { maxPerSet: 2000, nSamples: 16 },
 };
 
@@ -164,6 +169,7 @@ const SMOKE: Preset = {
   tabular: { arch: "dense", scaleInput: false },
   wgan: WGAN_PRESET_VALUES.smoke, // models/wgan_presets.ts
   wganSummary: WGAN_PRESET_SUMMARIES.smoke,
+  wganCifar: WGAN_CIFAR_VALUES.smoke,
   eval: { maxPerSet: 64, nSamples: 4 },
 };
 
@@ -233,10 +239,12 @@ export function presetMemberValues(
   inputShape: number[],
 ): PresetMemberValues {
   const tabular = inputShape.length === 1;
+  const cifarShaped = inputShape.join("x") === "32x32x3";
   return {
     ...preset.member,
     ...(tabular ? preset.tabular : {}),
     ...(model === "wgan" ? preset.wgan : {}),
+    ...(model === "wgan" && cifarShaped ? preset.wganCifar : {}),
   };
 }
 

@@ -562,6 +562,10 @@ Deno.test("--max_steps counts generator iterations for a WGAN; --extra_steps the
   const d = resolveMemberConfig({ preset: "default", model: "wgan", inputShape: shape });
   const dExtra = wganSettings(d as WganMemberConfig).extraSteps;
   assert.equal(d.maxSteps - dExtra, 600);
+  // CIFAR-10's iterations cost 4.5× MNIST's: the default preset runs fewer of them.
+  const cifar = resolveMemberConfig({ preset: "default", model: "wgan", inputShape: [32, 32, 3] });
+  assert.equal(generatorSteps(cifar as WganMemberConfig), 240);
+  assert.equal(wganSettings(cifar as WganMemberConfig).extraSteps, 150);
   const c = resolveMemberConfig({
     preset: "default",
     model: "wgan",
