@@ -43,6 +43,7 @@ import {
 import { loadTrainData, type TrainData } from "./train_data.ts";
 import { type MemberProgress, type MemberSummary, trainMember } from "./train_loop.ts";
 import { formatDuration, ProgressPrinter, summaryTable } from "./train_progress.ts";
+import { type WganMemberConfig, wganSettings } from "../models/wgan.ts";
 import {
   calibrateTabularRun,
   isTabularDataset,
@@ -339,12 +340,19 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
     const arch = member.arch === "conv"
       ? `conv (depth ${member.baseDepth})`
       : `dense ${JSON.stringify(member.denseHidden)}`;
+    const extra = model === "wgan" ? wganSettings(member as WganMemberConfig).extraSteps : 0;
+    const shape = model === "wgan"
+      ? `z ${member.latentSize}, ${member.maxSteps - extra} generator iterations + ${extra} ` +
+        "classifier steps"
+      : `latent ${member.latentSize}, ${member.nFlows} flows ${
+        JSON.stringify(member.flowHidden)
+      }, ` +
+        `K ${member.nSamples}, ${member.maxSteps} steps`;
     console.error(
       `gensemble: training ${
         toTrain.length === numModels ? `${numModels} members` : `member ${toTrain.join(", ")}`
-      } of ${options.dataset}-${model} (preset ${presetName}: ${arch}, latent ${member.latentSize}, ` +
-        `${member.nFlows} flows ${JSON.stringify(member.flowHidden)}, K ${member.nSamples}, ` +
-        `${member.maxSteps} steps, batch ${member.batchSize}) into ${modelDir} ` +
+      } of ${options.dataset}-${model} (preset ${presetName}: ${arch}, ${shape}, ` +
+        `batch ${member.batchSize}) into ${modelDir} ` +
         `on ${backendInfo.backend} with ${workers} worker${workers > 1 ? "s" : ""}`,
     );
   }

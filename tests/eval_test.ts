@@ -262,6 +262,7 @@ Deno.test("eval.ts --model wgan: critic logits through the same suite; its confi
     const common = ["--model", "wgan", "--preset", "smoke", "--n_eval", "16", "--bootstrap", "3"];
     const run = await evalCli(root, [...common, "--max_steps", "3", "--extra_steps", "2"]);
     assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /z 4, 3 generator iterations \+ 2 classifier steps, batch 8/);
     const r = await readResults(root);
     assert.equal(r.model, "wgan");
     assert.deepEqual(r.scores, ["single", "mean", "var", "waic"]); // no rate for a critic
