@@ -54,6 +54,7 @@ import {
   type TabularTrainOptions,
 } from "./tabular_train.ts";
 import { PREPROCESS_FILE } from "./tabular_prep.ts";
+import { CALIBRATION_FILE } from "./calibrate.ts";
 import type { TrainJob, WorkerMessage } from "./train_worker.ts";
 
 export { summaryTable };
@@ -314,6 +315,9 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
     const doomed = options.member !== undefined ? toTrain : await memberDirs(modelDir);
     for (const i of doomed) await removeIfExists(paths.memberDir(i));
     if (options.member === undefined) await removeIfExists(paths.config);
+    // Results and the threshold describe the old members: stale once any member starts over.
+    await removeIfExists(paths.evalDir);
+    await removeIfExists(`${modelDir}/${CALIBRATION_FILE}`);
   }
   const backendInfo = await initBackend(options.backend ?? "auto");
   setCustomKernels(options.customKernels ?? true);

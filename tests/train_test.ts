@@ -180,9 +180,16 @@ Deno.test("train: --fresh starts over; a changed config is refused with advice",
       e instanceof GensembleError && /latentSize 2 → 3/.test(e.message) &&
       /--fresh/.test(e.message) && /--model_dir/.test(e.message),
   );
+  // An eval and a calibration of the old members are stale after --fresh.
+  await Deno.mkdir(`${dir}/eval`);
+  await Deno.writeTextFile(`${dir}/eval/results.json`, "{}");
+  await Deno.writeTextFile(`${dir}/calibration.json`, "{}");
   const fresh = await trainEnsemble(
     options(dir, { numModels: 1, fresh: true, overrides: { latentSize: 3, maxSteps: 2 } }),
   );
+  for (const stale of ["eval", "calibration.json"]) {
+    await assert.rejects(Deno.stat(`${dir}/${stale}`), Deno.errors.NotFound, stale);
+  }
   assert.deepEqual(fresh.members.map((m) => [m.status, m.startStep, m.endStep]), [
     ["trained", 0, 2],
   ]);
