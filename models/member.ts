@@ -72,6 +72,8 @@ export interface Member {
    * per critic iteration. The loop then passes that many rows as the step's batch.
    */
   rowsWanted?(step: number): number;
+  /** The learning rate of step `step` (0-based), for logs; default: the VAE's cosine decay. */
+  learningRateAt?(step: number): number;
   scoreAsync?(x: tf.Tensor, nSamples?: number): Promise<MemberScores>;
   /**
    * A differentiable per-batch loss in the input (mean negative log-likelihood estimate for a VAE,

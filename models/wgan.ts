@@ -275,6 +275,11 @@ export class WganMember implements Member {
     return criticItersAt(this.settings, step) * this.config.batchSize;
   }
 
+  /** The reference's optimizers run at a constant learning rate (no decay). */
+  learningRateAt(_step: number): number {
+    return this.config.learningRate;
+  }
+
   /** One generator iteration with its critic iterations, or one extra classifier step. */
   trainStep(batch: tf.Tensor, step: number): StepStats {
     const host = this.needsHostRows(batch, step)

@@ -263,6 +263,8 @@ export async function trainMember(options: TrainMemberOptions): Promise<MemberSu
     const rowSize = inputShape.reduce((a, b) => a * b, 1);
     const order = new BatchOrder(config.seed, data.shape[0], config.batchSize);
 
+    const lrAt = (s: number) =>
+      member.learningRateAt?.(s) ?? cosineDecay(config.learningRate, s, maxSteps);
     const trainStart = performance.now();
     let lastLogged = { sum: [0, 0, 0], n: 0, t: trainStart };
     let lastReport = { sum: [0, 0, 0], n: 0, t: trainStart, emitted: -Infinity };
@@ -306,7 +308,7 @@ export async function trainMember(options: TrainMemberOptions): Promise<MemberSu
           loss: lastLogged.sum[0] / n,
           rate: lastLogged.sum[1] / n,
           distortion: lastLogged.sum[2] / n,
-          lr: cosineDecay(config.learningRate, step - 1, maxSteps),
+          lr: lrAt(step - 1),
           examplesPerSec: (n * config.batchSize) / Math.max(1e-9, (now - lastLogged.t) / 1000),
           time: new Date().toISOString(),
         };
@@ -329,7 +331,7 @@ export async function trainMember(options: TrainMemberOptions): Promise<MemberSu
           loss: lastReport.sum[0] / n,
           rate: lastReport.sum[1] / n,
           distortion: lastReport.sum[2] / n,
-          lr: cosineDecay(config.learningRate, step - 1, maxSteps),
+          lr: lrAt(step - 1),
           examplesPerSec: config.batchSize / Math.max(1e-9, secPerStep),
           elapsedSec: (now - trainStart) / 1000,
           etaSec: (maxSteps - step) * secPerStep,

@@ -271,7 +271,9 @@ Deno.test("eval.ts --model wgan: critic logits through the same suite; its confi
     assert.equal(r.trainedWith?.maxSteps, 5);
     for (const m of [0, 1]) {
       const log = (await Deno.readTextFile(`${root}/run/member-${m}/train_log.jsonl`)).trim();
-      assert.equal(JSON.parse(log.split("\n").at(-1)!).step, 5);
+      const last = JSON.parse(log.split("\n").at(-1)!);
+      assert.equal(last.step, 5);
+      assert.equal(last.lr, 5e-5); // constant, as the reference's optimizers (no cosine decay)
     }
     for (const row of r.rows) assert.ok(row.auroc >= 0 && row.auroc <= 1, JSON.stringify(row));
     assert.equal(r.nPerSet.adv_uniform_noise, 16);
