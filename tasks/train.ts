@@ -535,6 +535,12 @@ const TRAIN_CLI: CommandSpec = {
       defaultText: presetDefault("denseHidden"),
       help: "Hidden sizes of the dense encoder/decoder.",
     },
+    scale_input: {
+      type: "string",
+      choices: ["true", "false"],
+      defaultText: "true for images, per preset for tabular data",
+      help: "Map inputs from [0, 1] to [−1, 1] before the encoder or critic.",
+    },
     learning_rate: {
       type: "number",
       min: 0,
@@ -582,7 +588,7 @@ const TRAIN_CLI: CommandSpec = {
 
 /** Flag name → MemberConfig field, for the flags that override preset values. */
 const OVERRIDE_FLAGS: Array<
-  [string, keyof MemberOverrides, "int" | "number" | "string" | "int_list"]
+  [string, keyof MemberOverrides, "int" | "number" | "string" | "int_list" | "bool"]
 > = [
   ["max_steps", "maxSteps", "int"],
   ["extra_steps", "extraSteps", "int"],
@@ -595,6 +601,7 @@ const OVERRIDE_FLAGS: Array<
   ["base_depth", "baseDepth", "int"],
   ["dense_hidden", "denseHidden", "int_list"],
   ["learning_rate", "learningRate", "number"],
+  ["scale_input", "scaleInput", "bool"],
   ["beta", "beta", "number"],
 ];
 
@@ -611,6 +618,8 @@ export function trainOptionsFromArgs(args: string[]): TrainOptions | null {
       ? cli.number(flag)
       : type === "int_list"
       ? cli.intList(flag)
+      : type === "bool"
+      ? cli.string(flag) === "true"
       : cli.string(flag);
   }
   const positional = cli.positionals[0];

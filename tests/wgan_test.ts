@@ -8,6 +8,7 @@ import { tf } from "../deps.ts";
 import { initBackend, probeAdapter } from "../core/backend.ts";
 import { Rng } from "../core/rng.ts";
 import { resolveMemberConfig } from "../tasks/presets.ts";
+import { trainOptionsFromArgs } from "../tasks/train.ts";
 import { BatchOrder, stepIndices } from "../tasks/train_loop.ts";
 import {
   createWganMember,
@@ -555,6 +556,37 @@ Deno.test("rowsWanted asks one fresh batch per critic iteration; the loop draws 
   assert.notDeepEqual(stepIndices(order, 7, 20).subarray(4), rows.subarray(4));
   assert.deepEqual(stepIndices(order, 6, 4), order.indices(6));
   assert.deepEqual(stepIndices(order, 6), order.indices(6));
+});
+
+Deno.test("train flags: --extra_steps, --scale_input reach the member's overrides", () => {
+  const o = trainOptionsFromArgs([
+    "mnist",
+    "--model",
+    "wgan",
+    "--extra_steps",
+    "7",
+    "--scale_input",
+    "false",
+  ]);
+  assert.equal(o?.overrides?.extraSteps, 7);
+  assert.equal(o?.overrides?.scaleInput, false);
+  assert.equal(
+    trainOptionsFromArgs(["mnist", "--scale_input", "true"])?.overrides?.scaleInput,
+    true,
+  );
+  assert.equal(trainOptionsFromArgs(["mnist"])?.overrides?.scaleInput, undefined);
+  const unscaled = new WganMember(tinyConfig({ scaleInput: false }));
+  const scaled = new WganMember(tinyConfig());
+  try {
+    // Same weights (same seed); the unscaled critic sees x where the scaled one sees 2x − 1.
+    const x = tf.fill([1, 8, 8, 1], 0.5);
+    const two = tf.fill([1, 8, 8, 1], 0); // 2·0.5 − 1 = 0
+    assert.deepEqual(scaled.score(x).logLik, unscaled.score(two).logLik);
+    tf.dispose([x, two]);
+  } finally {
+    unscaled.dispose();
+    scaled.dispose();
+  }
 });
 
 Deno.test("--max_steps counts generator iterations for a WGAN; --extra_steps the rest", () => {
