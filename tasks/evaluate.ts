@@ -380,6 +380,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
       ? run.presetValues.summary
       : knownPresetSummary(run.preset, run.model),
     trainedWith: { ...run.member },
+    overrides: { ...(run.overrides ?? {}) },
     ...(opts.preset && opts.preset !== run.preset ? { evalPreset: opts.preset } : {}),
     backend: backend.backend,
     members: members.length,
@@ -406,8 +407,11 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvalResults> {
         `aurocAllMembers uses every member once.`,
     },
     scores: scoreNames,
-    scoreConvention: "anomaly scores, higher = more anomalous: single = −log p̂ of member 0, " +
-      "mean = −E[log p̂], var = Var[log p̂], waic = −(E − Var), rate = E[log q − log p]",
+    scoreConvention: run.model === "wgan"
+      ? "anomaly scores, higher = more anomalous: single = −D of member 0 (D: the critic's " +
+        "logit), mean = −E[D], var = Var[D], waic = −(E[D] − Var[D])"
+      : "anomaly scores, higher = more anomalous: single = −log p̂ of member 0, " +
+        "mean = −E[log p̂], var = Var[log p̂], waic = −(E − Var), rate = E[log q − log p]",
     rows,
     timing: {
       ...opts.extraTiming,

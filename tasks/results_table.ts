@@ -31,6 +31,8 @@ export interface EvalResults {
   presetSummary?: string;
   /** The members' shared config from config.json (architecture, steps, K while training...). */
   trainedWith?: Record<string, unknown>;
+  /** Member values given by flags over the preset's (`--scale_input false`, ...). */
+  overrides?: Record<string, unknown>;
   /** The preset eval took its sizes from, when `--preset` differs from the run's. */
   evalPreset?: string;
   backend: string;
@@ -123,10 +125,20 @@ function missingLine(r: EvalResults): string {
     r.missing.map((m) => `${m} (${r.missingReasons[m] ?? "not found"})`).join("; ");
 }
 
+/** "Flags over the preset: scaleInput false, maxSteps 900." (empty when there are none). */
+function overridesLine(r: EvalResults): string {
+  const entries = Object.entries(r.overrides ?? {}).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return "";
+  return `Flags over the preset: ${
+    entries.map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(",") : v}`).join(", ")
+  }.`;
+}
+
 function headline(r: EvalResults): string {
   return `${r.dataset} ${r.model}, preset ${r.preset}, backend ${r.backend}, ` +
     `${r.members} members (${r.memberIndices.map((i) => `member-${i}`).join(", ")}), ` +
-    `K = ${r.nSamples}, bootstrap B = ${r.bootstrap.resamples}; ` +
+    (r.model === "wgan" ? "" : `K = ${r.nSamples}, `) +
+    `bootstrap B = ${r.bootstrap.resamples}; ` +
     `in-distribution: ${r.inDistribution} test (n = ${r.nPerSet[r.inDistribution]})`;
 }
 
@@ -164,6 +176,7 @@ export function formatResultsMarkdown(r: EvalResults): string {
     headline(r) + ".",
     "",
     ...(r.presetSummary ? [`Preset ${r.preset}: ${r.presetSummary}.`, ""] : []),
+    ...(overridesLine(r) ? [overridesLine(r), ""] : []),
     `Scores: ${r.scoreConvention}. ${r.bootstrap.note}`,
     "",
     `Adversarial noise: recipe ${r.adversarial.recipe}, ε = ${r.adversarial.epsilon}, ` +

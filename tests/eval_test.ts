@@ -277,6 +277,10 @@ Deno.test("eval.ts --model wgan: critic logits through the same suite; its confi
     }
     for (const row of r.rows) assert.ok(row.auroc >= 0 && row.auroc <= 1, JSON.stringify(row));
     assert.equal(r.nPerSet.adv_uniform_noise, 16);
+    const md = await Deno.readTextFile(`${root}/run/eval/results.md`);
+    assert.match(md, /single = −D of member 0 \(D: the critic's logit\)/);
+    assert.match(md, /Flags over the preset: maxSteps 3, extraSteps 2\./);
+    assert.doesNotMatch(md, /K = \d/); // a critic has no posterior samples
     // Moving a trained WGAN's step count would put generator steps after classifier steps.
     const more = await evalCli(root, [...common, "--max_steps", "4", "--extra_steps", "2"]);
     assert.equal(more.code, 1);
