@@ -494,6 +494,7 @@ export class WganMember implements Member {
         }
       }
       for (const { name, tensor } of state) (tensor as tf.Variable).assign(tensors[name]);
+      for (const opt of this.optimizers) await opt.restore();
       return Number(metadata.step ?? 0);
     } finally {
       tf.dispose(Object.values(tensors));

@@ -22,6 +22,8 @@ export interface SlotOptimizer {
   apply(grads: Record<string, tf.Tensor>): void;
   /** Every state variable, by checkpoint name. */
   readonly slots: Record<string, tf.Variable>;
+  /** Re-read host-side state after `slots` were assigned from a checkpoint. */
+  restore(): Promise<void>;
   dispose(): void;
 }
 
@@ -77,6 +79,7 @@ export function makeSlotOptimizer(
           }
         });
       },
+      restore: () => Promise.resolve(),
       dispose: () => Object.values(slots).forEach((v) => v.dispose()),
     };
   }
@@ -85,6 +88,9 @@ export function makeSlotOptimizer(
   const eps = options.epsilon ?? 1e-8;
   const t = slotVariable([], 0);
   slots[`${name}/iterations`] = t;
+  // A host copy of the step count: reading `t` back every update would stall a GPU, and
+  // tfjs-webgpu in Deno cannot read synchronously at all.
+  let step = 0;
   for (const p of names) {
     slots[`${name}/${p}/m`] = slotVariable(params[p].shape, 0);
     slots[`${name}/${p}/v`] = slotVariable(params[p].shape, 0);
@@ -93,8 +99,8 @@ export function makeSlotOptimizer(
     slots,
     apply(grads) {
       tf.tidy(() => {
-        t.assign(tf.add(t, 1));
-        const step = t.dataSync()[0];
+        step++;
+        t.assign(tf.scalar(step));
         const lrT = lr * Math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step);
         for (const p of names) {
           const g = grads[p];
@@ -110,6 +116,9 @@ export function makeSlotOptimizer(
           );
         }
       });
+    },
+    restore: async () => {
+      step = (await t.data())[0];
     },
     dispose: () => Object.values(slots).forEach((v) => v.dispose()),
   };

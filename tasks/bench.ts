@@ -8,6 +8,7 @@
  *   deno task bench --quick              # fewer steps and inputs, default config only
  *   deno task bench --backend webgpu     # ask for a backend (cpu: the slow pure-JS one)
  *   deno task bench --sizing             # the measurements behind the default preset
+ *   deno task bench --wgan_only          # WGAN generator iterations/s only
  *
  * Times are wall-clock and, on Linux, thread CPU time (`cpuMsPerStep`): on a shared machine the
  * wall time grows with other processes' load, CPU time much less, so it is the better estimate
@@ -421,6 +422,7 @@ const BENCH_CLI: CommandSpec = {
     out: { type: "string", placeholder: "FILE", default: "runs/bench.json", help: "JSON file." },
     no_kernels: { type: "boolean", help: "Skip the kernel bench (tasks/bench_kernels.ts)." },
     no_wgan: { type: "boolean", help: "Skip the WGAN generator-iteration bench (bench_wgan.ts)." },
+    wgan_only: { type: "boolean", help: "Only the WGAN bench (with --quick: its default config)." },
     no_custom_kernels: { type: "boolean", help: "Use composed tfjs ops instead of WGSL kernels." },
   },
 };
@@ -446,6 +448,8 @@ export async function runBench(options: {
   customKernels?: boolean;
   /** Time the WGAN configurations too (default true; never with `sizing`). */
   wgan?: boolean;
+  /** Only the WGAN configurations (no VAE configurations, no kernel bench). */
+  wganOnly?: boolean;
 }): Promise<Record<string, unknown>> {
   const quick = options.quick ?? false;
   const cores = navigator.hardwareConcurrency ?? 1;
@@ -453,7 +457,7 @@ export async function runBench(options: {
   const hardwareGpu = adapter !== null && !adapter.isFallback;
   const backends = options.backends ?? (hardwareGpu ? ["wasm", "webgpu"] : ["wasm"]);
   const table = options.sizing ? SIZING_CONFIGS : { ...BENCH_CONFIGS, ...SIZING_CONFIGS };
-  const configNames = options.configs ??
+  const configNames = options.wganOnly ? [] : options.configs ??
     (options.sizing ? Object.keys(SIZING_CONFIGS) : quick ? ["default"] : [
       "default",
       "paper",
@@ -537,7 +541,9 @@ export async function runBench(options: {
     peer: PEER_PUBLISHED,
     comparison: comparisons(results),
     sizing: options.sizing ? sizingSummary(results) : undefined,
-    kernels: options.kernels === false ? { skipped: "--no_kernels" } : await kernelBench(quick),
+    kernels: options.kernels === false || options.wganOnly
+      ? { skipped: options.wganOnly ? "--wgan_only" : "--no_kernels" }
+      : await kernelBench(quick),
     seconds: round((performance.now() - started) / 1000),
   };
 }
@@ -562,6 +568,7 @@ export async function main(args: string[]): Promise<void> {
     scoreN: cli.int("score_n"),
     kernels: !cli.bool("no_kernels"),
     wgan: !cli.bool("no_wgan"),
+    wganOnly: cli.bool("wgan_only"),
     customKernels: !cli.bool("no_custom_kernels"),
   });
   const out = cli.string("out")!;

@@ -110,6 +110,13 @@ export async function benchWganConfig(
     const extra = await timed(async () => {
       for (let i = 1; i <= extraN; i++) await step(single, extraStart + i);
     });
+    const estimate = (genSec: number | null, extraSec: number | null) =>
+      genSec && extraSec
+        ? Math.round(
+          (generatorSteps(wgan) * genSec) / timedSteps.length +
+            (wganSettings(wgan).extraSteps * extraSec) / extraN,
+        )
+        : null;
     const score = await timed(async () => {
       if (async && member.scoreAsync) await member.scoreAsync(inputs);
       else member.score(inputs);
@@ -127,16 +134,15 @@ export async function benchWganConfig(
       },
       generatorIterations: timedSteps.length,
       generatorItersPerSec: perSec(timedSteps.length, gen.sec),
-      cpuGeneratorItersPerSec: perSec(timedSteps.length, gen.cpuSec),
+      // Thread CPU time says what an idle CPU would take; on webgpu the work is elsewhere.
+      cpuGeneratorItersPerSec: async ? null : perSec(timedSteps.length, gen.cpuSec),
       classifierStepsPerSec: perSec(extraN, extra.sec),
       logitsPerSec: perSec(scoreN, score.sec),
-      // What the preset's whole run costs one thread, from the CPU-time rates.
-      estimatedCpuSecPerMember: gen.cpuSec && extra.cpuSec
-        ? Math.round(
-          (generatorSteps(wgan) * gen.cpuSec) / timedSteps.length +
-            (wganSettings(wgan).extraSteps * extra.cpuSec) / extraN,
-        )
-        : null,
+      // What the preset's whole run takes one member: CPU time on CPU backends, else wall time.
+      estimatedSecPerMember: estimate(
+        async ? gen.sec : gen.cpuSec,
+        async ? extra.sec : extra.cpuSec,
+      ),
     };
   } finally {
     tf.dispose([batch, single, inputs]);
