@@ -9,7 +9,7 @@
  */
 import { GensembleError, runCli } from "./core/errors.ts";
 import { BACKEND_NAMES, type BackendName } from "./core/backend.ts";
-import { type CommandSpec, helpText, parseCli, type ParsedCli } from "./tasks/cli_flags.ts";
+import { type CommandSpec, parseCliOrHelp, type ParsedCli } from "./tasks/cli_flags.ts";
 import { evaluateRun } from "./tasks/evaluate.ts";
 import { formatResultsText } from "./tasks/results_table.ts";
 import { PRESET_NAMES } from "./tasks/presets.ts";
@@ -144,11 +144,8 @@ async function train(cli: ParsedCli, modelDir: string, rest: string[]): Promise<
 
 async function main(): Promise<void> {
   const { own, rest } = splitArgs(Deno.args);
-  const cli = parseCli(own, SPEC);
-  if (cli.help) {
-    console.log(helpText(SPEC));
-    return;
-  }
+  const cli = parseCliOrHelp(own, SPEC);
+  if (!cli) return;
   const dataset = cli.string("train_dataset")!;
   const model = cli.string("model")!;
   const modelDir = cli.string("model_dir") ?? defaultModelDir(dataset, model);

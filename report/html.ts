@@ -4,7 +4,7 @@
  * outside the page. Sections: results table, ROC curves, score histograms, the most and least
  * anomalous inputs, reconstructions, the latent space (PCA), training curves, configuration.
  */
-import type { EvalResults, ResultRow } from "../tasks/results_table.ts";
+import { type EvalResults, metricCells, type ResultRow } from "../tasks/results_table.ts";
 import type { RunConfig } from "../tasks/run_config.ts";
 import { curveArea, rocCurve } from "../metrics/roc_curve.ts";
 import { decodeFloat32, decodeUint8 } from "./encoded_array.ts";
@@ -131,17 +131,7 @@ function resultsSection(r: EvalResults): string {
     const top = Math.max(...values);
     return [false, false, ...values.map((v) => v === top && Number.isFinite(v))];
   });
-  const long = r.rows.map((row) => [
-    row.ood,
-    row.score,
-    fmt(row.auroc),
-    fmt(row.aurocStd),
-    fmt(row.auprIn),
-    fmt(row.auprOut),
-    fmt(row.fpr95),
-    fmt(row.fpr99),
-    fmt(row.aurocAllMembers),
-  ]);
+  const long = r.rows.map((row) => [...metricCells(row), fmt(row.aurocAllMembers)]);
   const missing = r.missing.length > 0
     ? `<p class="note">Not evaluated (files not found): ${
       esc(r.missing.map((m) => `${m} (${r.missingReasons[m] ?? "not found"})`).join("; "))

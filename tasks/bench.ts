@@ -20,7 +20,7 @@ import { runCli } from "../core/errors.ts";
 import { setCustomKernels } from "../kernels/ops.ts";
 import type { MemberConfig } from "../models/member.ts";
 import { writeJsonAtomic } from "../core/atomic.ts";
-import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
+import { type CommandSpec, parseCliOrHelp } from "./cli_flags.ts";
 import { createMember } from "./member_factory.ts";
 import { benchKernels } from "./bench_kernels.ts";
 import { benchWgan, WGAN_BENCH_CONFIGS } from "./bench_wgan.ts";
@@ -550,11 +550,8 @@ export async function runBench(options: {
 
 /** CLI entry: parse flags, run, print JSON and write it to --out. */
 export async function main(args: string[]): Promise<void> {
-  const cli = parseCli(args, BENCH_CLI);
-  if (cli.help) {
-    console.log(helpText(BENCH_CLI));
-    return;
-  }
+  const cli = parseCliOrHelp(args, BENCH_CLI);
+  if (!cli) return;
   const list = (s: string | undefined) =>
     s?.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
   const report = await runBench({

@@ -194,7 +194,7 @@ export function thresholdFor(cal: Calibration, score: string, path = CALIBRATION
 async function main(): Promise<void> {
   // Imported here so that the threshold functions above stay free of tfjs and the models.
   const { runCli } = await import("../core/errors.ts");
-  const { parseCli, helpText } = await import("./cli_flags.ts");
+  const { parseCliOrHelp } = await import("./cli_flags.ts");
   const { TABULAR_SCORE_NAMES } = await import("./score_ensemble.ts");
   const { calibrateTabularRun } = await import("./tabular_train.ts");
   await runCli(async () => {
@@ -231,11 +231,8 @@ async function main(): Promise<void> {
         },
       },
     };
-    const cli = parseCli(Deno.args, spec);
-    if (cli.help) {
-      console.log(helpText(spec));
-      return;
-    }
+    const cli = parseCliOrHelp(Deno.args, spec);
+    if (!cli) return;
     const runDir = cli.string("model_dir");
     if (!runDir) throw new GensembleError(`Missing --model_dir; usage: ${spec.usage}`);
     const cal = await calibrateTabularRun(runDir, {

@@ -182,6 +182,17 @@ function convert(name: string, raw: string, spec: FlagSpec): FlagValue {
 }
 
 /**
+ * `parseCli`, but on `--help` print the command's help and return null, so that a CLI's main
+ * reads `const cli = parseCliOrHelp(args, SPEC); if (!cli) return;`.
+ */
+export function parseCliOrHelp(args: string[], spec: CommandSpec): ParsedCli | null {
+  const cli = parseCli(args, spec);
+  if (!cli.help) return cli;
+  console.log(helpText(spec));
+  return null;
+}
+
+/**
  * Parse `args` against a command spec. Unknown flags, missing or malformed values and wrong
  * positional counts throw a `GensembleError` with a one-line message (runCli prints it).
  * With `--help` or `-h` anywhere, nothing else is validated and `help` is true.

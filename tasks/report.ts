@@ -14,8 +14,8 @@ import { HeadlessChromium } from "../report/headless_chromium.ts";
 import { readReportData } from "../report/report_data.ts";
 import { renderReportHtml, type TrainLogPoint } from "../report/html.ts";
 import type { EvalResults } from "./results_table.ts";
-import { readRunConfig, runPaths } from "./run_config.ts";
-import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
+import { listMemberDirs, readRunConfig, runPaths } from "./run_config.ts";
+import { type CommandSpec, parseCliOrHelp } from "./cli_flags.ts";
 
 /** Options of `writeReport`. */
 export interface WriteReportOptions {
@@ -47,20 +47,6 @@ async function readResults(path: string): Promise<EvalResults> {
   return r;
 }
 
-/** The member indices that have a `member-<i>` directory, ascending. */
-async function memberDirs(dir: string): Promise<number[]> {
-  const found: number[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      const m = /^member-(\d+)$/.exec(e.name);
-      if (e.isDirectory && m) found.push(Number(m[1]));
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  return found.sort((a, b) => a - b);
-}
-
 /** Parse a train_log.jsonl; lines that are not complete JSON records (a torn write) are skipped. */
 export function parseTrainLog(text: string): TrainLogPoint[] {
   const points: TrainLogPoint[] = [];
@@ -86,7 +72,7 @@ export function parseTrainLog(text: string): TrainLogPoint[] {
 async function readTrainLogs(dir: string): Promise<{ member: number; points: TrainLogPoint[] }[]> {
   const paths = runPaths(dir);
   const logs = [];
-  for (const member of await memberDirs(paths.dir)) {
+  for (const member of await listMemberDirs(paths.dir)) {
     try {
       logs.push({ member, points: parseTrainLog(await Deno.readTextFile(paths.trainLog(member))) });
     } catch (err) {
@@ -207,11 +193,8 @@ const SPEC: CommandSpec = {
 };
 
 async function main(): Promise<void> {
-  const cli = parseCli(Deno.args, SPEC);
-  if (cli.help) {
-    console.log(helpText(SPEC));
-    return;
-  }
+  const cli = parseCliOrHelp(Deno.args, SPEC);
+  if (!cli) return;
   const dir = cli.string("model_dir");
   if (!dir) {
     throw new GensembleError("Flag --model_dir is required (e.g. --model_dir runs/mnist-vae)");

@@ -103,10 +103,9 @@ function aurocMatrix(r: EvalResults): { header: string[]; body: string[][] } {
   return { header, body };
 }
 
-/** Long table: every set × score with all metrics. */
-function longTable(r: EvalResults): { header: string[]; body: string[][] } {
-  const header = ["OoD set", "score", "AUROC", "±", "AUPR-In", "AUPR-Out", "FPR@95", "FPR@99"];
-  const body = r.rows.map((row) => [
+/** One row's cells of the long table: set, score, AUROC, ±, AUPR-In/Out, FPR@95/99. */
+export function metricCells(row: ResultRow): string[] {
+  return [
     row.ood,
     row.score,
     fmt(row.auroc),
@@ -115,8 +114,13 @@ function longTable(r: EvalResults): { header: string[]; body: string[][] } {
     fmt(row.auprOut),
     fmt(row.fpr95),
     fmt(row.fpr99),
-  ]);
-  return { header, body };
+  ];
+}
+
+/** Long table: every set × score with all metrics. */
+function longTable(r: EvalResults): { header: string[]; body: string[][] } {
+  const header = ["OoD set", "score", "AUROC", "±", "AUPR-In", "AUPR-Out", "FPR@95", "FPR@99"];
+  return { header, body: r.rows.map(metricCells) };
 }
 
 function missingLine(r: EvalResults): string {

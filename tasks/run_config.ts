@@ -94,20 +94,25 @@ export function hasCheckpoint(dir: string, i: number): Promise<boolean> {
   return exists(runPaths(dir).checkpoint(i));
 }
 
-/** Indices of the `member-<i>` directories that hold a checkpoint, ascending. */
-export async function listCheckpointedMembers(dir: string): Promise<number[]> {
+/** Indices of the `member-<i>` directories in a run dir, ascending (none if it does not exist). */
+export async function listMemberDirs(dir: string): Promise<number[]> {
   const found: number[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
       const m = /^member-(\d+)$/.exec(entry.name);
-      if (entry.isDirectory && m && await hasCheckpoint(dir, Number(m[1]))) {
-        found.push(Number(m[1]));
-      }
+      if (entry.isDirectory && m) found.push(Number(m[1]));
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
   return found.sort((a, b) => a - b);
+}
+
+/** Indices of the `member-<i>` directories that hold a checkpoint, ascending. */
+export async function listCheckpointedMembers(dir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const i of await listMemberDirs(dir)) if (await hasCheckpoint(dir, i)) found.push(i);
+  return found;
 }
 
 const REQUIRED_KEYS = ["dataset", "model", "preset", "numModels", "seed", "member"] as const;

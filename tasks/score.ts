@@ -22,7 +22,7 @@ import {
   type CsvBatch,
   streamCsvBatches,
 } from "../data/csv_stream.ts";
-import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
+import { type CommandSpec, parseCliOrHelp } from "./cli_flags.ts";
 import {
   type LoadedEnsemble,
   loadEnsemble,
@@ -249,11 +249,8 @@ export function defaultOutPath(input: string): string {
 }
 
 async function main(): Promise<void> {
-  const cli = parseCli(Deno.args, SCORE_SPEC);
-  if (cli.help) {
-    console.log(helpText(SCORE_SPEC));
-    return;
-  }
+  const cli = parseCliOrHelp(Deno.args, SCORE_SPEC);
+  if (!cli) return;
   const runDir = cli.string("model_dir");
   if (!runDir) {
     throw new GensembleError(`Missing --model_dir <run directory>; usage: ${SCORE_SPEC.usage}`);

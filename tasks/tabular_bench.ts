@@ -15,7 +15,7 @@ import { runCli } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { CREDITCARD_COLUMNS } from "../data/creditcard.ts";
 import { streamCsvBatches } from "../data/csv_stream.ts";
-import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
+import { type CommandSpec, parseCliOrHelp } from "./cli_flags.ts";
 import { PRESET_NAMES } from "./presets.ts";
 import { scoreFile } from "./score.ts";
 import { loadEnsemble } from "./score_ensemble.ts";
@@ -113,11 +113,8 @@ const SPEC: CommandSpec = {
 };
 
 async function main(): Promise<void> {
-  const cli = parseCli(Deno.args, SPEC);
-  if (cli.help) {
-    console.log(helpText(SPEC));
-    return;
-  }
+  const cli = parseCliOrHelp(Deno.args, SPEC);
+  if (!cli) return;
   const dir = cli.string("dir")!;
   const rows = cli.int("rows")!;
   const backend = cli.string("backend") as BackendName;

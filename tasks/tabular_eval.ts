@@ -28,7 +28,7 @@ import type { Dataset } from "../data/types.ts";
 import { oodMetrics } from "../metrics/ood_metrics.ts";
 import { type ClassifierConfig, DenseClassifier } from "../models/classifier.ts";
 import { deriveSeed } from "../models/params.ts";
-import { type CommandSpec, helpText, parseCli } from "./cli_flags.ts";
+import { type CommandSpec, parseCliOrHelp } from "./cli_flags.ts";
 import { PRESET_NAMES, type PresetMemberValues } from "./presets.ts";
 import { loadEnsemble, scoreScaledRows, type TabularScoreName } from "./score_ensemble.ts";
 import { applyPreprocess, fitPreprocess, savePreprocess } from "./tabular_prep.ts";
@@ -520,11 +520,8 @@ const SPEC: CommandSpec = {
 };
 
 async function main(): Promise<void> {
-  const cli = parseCli(Deno.args, SPEC);
-  if (cli.help) {
-    console.log(helpText(SPEC));
-    return;
-  }
+  const cli = parseCliOrHelp(Deno.args, SPEC);
+  if (!cli) return;
   const sets = cli.string("sets")?.split(",").map((s) => s.trim()).filter(Boolean) ?? ODDS_SETS;
   const unknown = sets.filter((s) => !ODDS_SETS.includes(s));
   if (unknown.length > 0) {

@@ -34,6 +34,7 @@ import {
   defaultModelDir,
   GENSEMBLE_VERSION,
   incompatibilities,
+  listMemberDirs,
   memberConfig,
   readRunConfig,
   type RunConfig,
@@ -181,20 +182,6 @@ async function removeIfExists(path: string): Promise<void> {
   }
 }
 
-/** Indices of existing `member-<i>` directories. */
-async function memberDirs(dir: string): Promise<number[]> {
-  const out: number[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      const m = /^member-(\d+)$/.exec(e.name);
-      if (e.isDirectory && m) out.push(Number(m[1]));
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  return out.sort((a, b) => a - b);
-}
-
 /** Whether member dir `i` holds anything training wrote (a checkpoint or a log). */
 async function hasTrainingState(dir: string, i: number): Promise<boolean> {
   const paths = runPaths(dir);
@@ -298,7 +285,7 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
     ? [options.member]
     : Array.from({ length: numModels }, (_, i) => i);
   if (existing) {
-    const others = (await memberDirs(modelDir)).filter((i) =>
+    const others = (await listMemberDirs(modelDir)).filter((i) =>
       !options.fresh || !toTrain.includes(i)
     );
     let trained = false;
@@ -312,7 +299,7 @@ export async function trainEnsemble(options: TrainOptions): Promise<TrainResult>
     }
   }
   if (options.fresh) {
-    const doomed = options.member !== undefined ? toTrain : await memberDirs(modelDir);
+    const doomed = options.member !== undefined ? toTrain : await listMemberDirs(modelDir);
     for (const i of doomed) await removeIfExists(paths.memberDir(i));
     if (options.member === undefined) await removeIfExists(paths.config);
     // Results and the threshold describe the old members: stale once any member starts over.
