@@ -261,4 +261,6 @@ export function calibrationSummary(
     `normal rows, target ${cal.tpr}; K = ${cal.nSamples})${extra}`;
 }
 
-if (import.meta.main) await main();
+// Not awaited: main() imports modules that import this one, and a pending top-level await here
+// would deadlock that cycle ("Top-level await promise never resolved").
+if (import.meta.main) main();

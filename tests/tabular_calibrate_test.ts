@@ -60,3 +60,23 @@ Deno.test("calibrationSplit holds out round(share·n) rows, disjoint, seeded", (
   assert.equal(calibrationSplit(10, 0, 1).heldOut.length, 0);
   assert.equal(calibrationSplit(5, 0.01, 1).heldOut.length, 1); // at least one when share > 0
 });
+
+Deno.test("calibrate CLI: --help prints usage; a missing --model_dir is a one-line error", async () => {
+  // The CLI imports modules that import it back; it once hung on that cycle before printing.
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../tasks/calibrate.ts", import.meta.url).pathname, ...args],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  };
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: .*calibrate\.ts --model_dir RUN/);
+  const missing = await run([]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr.trim(), /^error: Missing --model_dir/);
+});
