@@ -32,7 +32,7 @@ import {
   type BenchReply,
   type StepTiming,
   syntheticBatch,
-  threadCpuSec,
+  timed,
   timeTrainSteps,
 } from "./bench_worker.ts";
 
@@ -157,12 +157,9 @@ async function timeScoring(
     const warm = tf.slice(x, 0, Math.min(8, n));
     member.score(warm, 16);
     warm.dispose();
-    const cpu0 = threadCpuSec();
-    const t0 = performance.now();
-    member.score(x, 16);
-    const sec = (performance.now() - t0) / 1000;
-    const cpu1 = threadCpuSec();
-    const cpuSec = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+    const { sec, cpuSec } = await timed(() => {
+      member.score(x, 16);
+    });
     return {
       n,
       k: 16,

@@ -15,7 +15,7 @@ import {
 } from "../models/wgan.ts";
 import { createMember } from "./member_factory.ts";
 import { resolveMemberConfig } from "./presets.ts";
-import { syntheticBatch, threadCpuSec } from "./bench_worker.ts";
+import { syntheticBatch, timed } from "./bench_worker.ts";
 
 /** A WGAN configuration the bench measures. */
 interface WganBenchConfig {
@@ -42,16 +42,6 @@ export const WGAN_BENCH_CONFIGS: Record<string, WganBenchConfig> = {
     note: "the default WGAN preset on CIFAR-10-shaped inputs",
   },
 };
-
-/** Wall and thread-CPU seconds of `fn`. */
-async function timed(fn: () => Promise<void>): Promise<{ sec: number; cpuSec: number | null }> {
-  const cpu0 = threadCpuSec();
-  const t0 = performance.now();
-  await fn();
-  const sec = (performance.now() - t0) / 1000;
-  const cpu1 = threadCpuSec();
-  return { sec, cpuSec: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
-}
 
 /** n / sec to 3 significant digits (a paper-config rate is ~0.06/s, a logit rate ~30,000/s). */
 function perSec(n: number, sec: number | null): number | null {

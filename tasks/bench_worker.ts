@@ -27,6 +27,18 @@ export function threadCpuSec(): number | null {
   }
 }
 
+/** Wall and thread-CPU seconds of `fn` (cpuSec null where thread CPU time is unavailable). */
+export async function timed(
+  fn: () => void | Promise<void>,
+): Promise<{ sec: number; cpuSec: number | null }> {
+  const cpu0 = threadCpuSec();
+  const t0 = performance.now();
+  await fn();
+  const sec = (performance.now() - t0) / 1000;
+  const cpu1 = threadCpuSec();
+  return { sec, cpuSec: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
+}
+
 /** A batch of `n` uniform [0, 1] inputs of the member's shape, from a seeded Rng. */
 export function syntheticBatch(shape: number[], n: number, seed: number): tf.Tensor {
   const size = n * shape.reduce((a, b) => a * b, 1);
@@ -58,15 +70,14 @@ export async function timeTrainSteps(
   const x = syntheticBatch(config.inputShape, config.batchSize, config.seed);
   try {
     for (let s = 0; s < warmup; s++) member.trainStep(x, s);
-    const cpu0 = threadCpuSec();
-    const t0 = performance.now();
-    for (let s = 0; s < steps; s++) member.trainStep(x, warmup + s);
-    const ms = (performance.now() - t0) / steps;
-    const cpu1 = threadCpuSec();
+    const t = await timed(() => {
+      for (let s = 0; s < steps; s++) member.trainStep(x, warmup + s);
+    });
+    const ms = (1000 * t.sec) / steps;
     return {
       steps,
       msPerStep: ms,
-      cpuMsPerStep: cpu0 === null || cpu1 === null ? null : (1000 * (cpu1 - cpu0)) / steps,
+      cpuMsPerStep: t.cpuSec === null ? null : (1000 * t.cpuSec) / steps,
       examplesPerSec: (1000 * config.batchSize) / ms,
     };
   } finally {
